@@ -1,0 +1,240 @@
+"""``config/sites.yaml``: the sites to crawl and how, validated on load.
+
+Errors name the file, the site and the key (``config/sites.yaml: site 'shop': crawl.max_pages:
+Input should be greater than 0``) so a typo never reaches a crawl. ``${VAR}`` and
+``${VAR:-default}`` are expanded from the environment so ports and hosts can differ between
+machines; credentials never live here (they come from Airflow connections).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from linkwarehouse.urls import UrlNormalizer, normalize_url
+
+SLUG = r"^[a-z][a-z0-9_]{0,62}$"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(ValueError):
+    """The sites file cannot be used; the message says where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CrawlLimits(_Strict):
+    """How one site is crawled."""
+
+    max_pages: Annotated[int, Field(gt=0)] = 100_000
+    max_depth: Annotated[int, Field(ge=0)] = 100
+    concurrency: Annotated[int, Field(gt=0, le=256)] = 8
+    delay: Annotated[float, Field(ge=0)] = 0.0
+    timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    max_page_bytes: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
+    user_agent: str = "LinkWarehouseBot/0.1 (+https://github.com/linkwarehouse)"
+    respect_robots: bool = True
+    follow_nofollow: bool = True
+    allow_private_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDRs the crawler may connect to although they are not public (e.g. 127.0.0.1/32).",
+    )
+
+    @field_validator("allow_private_networks")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not a network: {cidr!r}") from exc
+        return value
+
+
+class UrlRules(_Strict):
+    """How URLs of one site are normalised and filtered."""
+
+    strip_params: list[str] = Field(
+        default_factory=lambda: ["utm_*", "gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "_ga"]
+    )
+    trailing_slash: Literal["keep", "strip", "add"] = "keep"
+    fold_index: bool = False
+    include: list[str] = Field(default_factory=list, description="Regexes; a URL must match one (if any).")
+    exclude: list[str] = Field(default_factory=list, description="Regexes; a matching URL is not crawled.")
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _valid_regexes(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regex {pattern!r}: {exc}") from exc
+        return value
+
+
+class Ga4Source(_Strict):
+    property_id: Annotated[str, Field(pattern=r"^[0-9]+$")]
+    conn_id: str = "google_cloud_default"
+
+
+class GscSource(_Strict):
+    site_url: Annotated[str, Field(pattern=r"^(sc-domain:[^\s/]+|https?://\S+)$")]
+    conn_id: str = "google_cloud_default"
+
+
+class Schedules(_Strict):
+    crawl: str | None = "@weekly"
+    google: str | None = "@daily"
+
+
+class AlertRoute(_Strict):
+    """Where new-orphan alerts go: an Airflow HTTP connection id (webhook)."""
+
+    webhook_conn_id: str | None = None
+    endpoint: str = ""
+    min_new_orphans: Annotated[int, Field(ge=1)] = 1
+
+
+class SiteConfig(_Strict):
+    """One site. ``name`` is the slug used in DAG ids, lake partitions and marts."""
+
+    name: Annotated[str, Field(pattern=SLUG)]
+    start_urls: Annotated[list[str], Field(min_length=1)]
+    allowed_domains: list[str] = Field(default_factory=list)
+    sitemaps: list[str] = Field(default_factory=list)
+    discover_sitemaps: bool = True
+    crawl: CrawlLimits = Field(default_factory=CrawlLimits)
+    urls: UrlRules = Field(default_factory=UrlRules)
+    ga4: Ga4Source | None = None
+    gsc: GscSource | None = None
+    schedule: Schedules = Field(default_factory=Schedules)
+    alerts: AlertRoute = Field(default_factory=AlertRoute)
+
+    @field_validator("start_urls", "sitemaps")
+    @classmethod
+    def _absolute_http(cls, value: list[str]) -> list[str]:
+        for raw in value:
+            if normalize_url(raw) is None:
+                raise ValueError(f"not an absolute http(s) URL: {raw!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _domains_default_to_start_hosts(self) -> SiteConfig:
+        if not self.allowed_domains:
+            hosts = sorted({_hostname(url) for url in self.start_urls})
+            object.__setattr__(self, "allowed_domains", hosts)
+        return self
+
+    def normalizer(self) -> UrlNormalizer:
+        return UrlNormalizer(
+            strip_params=tuple(self.urls.strip_params),
+            trailing_slash=self.urls.trailing_slash,
+            fold_index=self.urls.fold_index,
+        )
+
+    def config_hash(self) -> str:
+        """Stable hash of the effective settings, stored with each crawl."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _hostname(url: str) -> str:
+    from ada_url import URL
+
+    return URL(url).hostname
+
+
+class SitesFile(_Strict):
+    sites: Annotated[list[SiteConfig], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> SitesFile:
+        names = [site.name for site in self.sites]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate site names: {', '.join(duplicates)}")
+        return self
+
+    def site(self, name: str) -> SiteConfig:
+        for site in self.sites:
+            if site.name == name:
+                return site
+        raise KeyError(f"no site named {name!r} (have: {', '.join(s.name for s in self.sites)})")
+
+
+def expand_env(value: Any, environ: dict[str, str] | None = None) -> Any:
+    """Expand ``${VAR}`` / ``${VAR:-default}`` in every string of a parsed YAML tree."""
+    env = os.environ if environ is None else environ
+    if isinstance(value, str):
+
+        def sub(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in env and env[name] != "":
+                return env[name]
+            if default is not None:
+                return default
+            raise ConfigError(f"environment variable {name} is not set and has no default")
+
+        return _ENV_REF.sub(sub, value)
+    if isinstance(value, list):
+        return [expand_env(item, env) for item in value]
+    if isinstance(value, dict):
+        return {key: expand_env(item, env) for key, item in value.items()}
+    return value
+
+
+def _describe(path: Path, data: Any, error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        loc = list(item["loc"])
+        where = ""
+        if len(loc) >= 2 and loc[0] == "sites" and isinstance(loc[1], int):
+            index = loc[1]
+            try:
+                name = data["sites"][index].get("name", f"#{index + 1}")
+            except (KeyError, IndexError, TypeError, AttributeError):
+                name = f"#{index + 1}"
+            where = f"site '{name}': "
+            loc = loc[2:]
+        key = ".".join(str(part) for part in loc) or "(site)"
+        lines.append(f"{path}: {where}{key}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def parse_sites(data: Any, source: Path) -> SitesFile:
+    """Validate an already-parsed YAML tree; ``source`` is only used in messages."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping with a 'sites' list at the top level")
+    try:
+        data = expand_env(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    try:
+        return SitesFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(source, data, exc)) from None
+
+
+def load_sites(path: str | os.PathLike[str]) -> SitesFile:
+    """Load and validate a sites file; raise :class:`ConfigError` naming file, site and key."""
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: sites file not found") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    return parse_sites(data, source)

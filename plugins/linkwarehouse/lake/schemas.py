@@ -1,0 +1,160 @@
+"""The lake contract: every table's Arrow schema and partition keys (ARCHITECTURE.md).
+
+Partition columns are not stored inside the files (hive layout); the warehouse reads them from
+the directory names. Bump :data:`SCHEMA_VERSION` on any incompatible change; it is written to
+every ``_SUCCESS`` manifest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+_TS = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True)
+class LakeTable:
+    """A lake table: ``name`` is its folder under the lake root (``crawl/pages``)."""
+
+    name: str
+    schema: pa.Schema
+    partition_by: tuple[str, ...]
+    #: ``directory``: each partition is a folder published by rename (the default).
+    #: ``file``: one file per ``file_key`` inside the last partition folder (``crawl/runs``).
+    layout: str = "directory"
+    file_key: str | None = None
+
+
+CRAWL_PAGES = LakeTable(
+    "crawl/pages",
+    pa.schema(
+        [
+            ("url", pa.string()),
+            ("final_url", pa.string()),
+            ("status", pa.int32()),
+            ("error", pa.string()),
+            ("content_type", pa.string()),
+            ("redirect_location", pa.string()),
+            ("title", pa.string()),
+            ("h1", pa.string()),
+            ("meta_robots", pa.string()),
+            ("x_robots_tag", pa.string()),
+            ("canonical", pa.string()),
+            ("lang", pa.string()),
+            ("word_count", pa.int32()),
+            ("content_hash", pa.string()),
+            ("response_ms", pa.float64()),
+            ("bytes", pa.int64()),
+            ("fetched_at", _TS),
+            ("depth_seen", pa.int32()),
+            ("found_via", pa.string()),
+        ]
+    ),
+    ("site", "crawl_id"),
+)
+
+CRAWL_LINKS = LakeTable(
+    "crawl/links",
+    pa.schema(
+        [
+            ("source_url", pa.string()),
+            ("target_url", pa.string()),
+            ("raw_href", pa.string()),
+            ("href_kind", pa.string()),
+            ("anchor_text", pa.string()),
+            ("kind", pa.string()),
+            ("img_alt", pa.string()),
+            ("rel", pa.list_(pa.string())),
+            ("nofollow", pa.bool_()),
+            ("position", pa.string()),
+            ("ordinal", pa.int32()),
+            ("is_internal", pa.bool_()),
+        ]
+    ),
+    ("site", "crawl_id"),
+)
+
+CRAWL_REDIRECTS = LakeTable(
+    "crawl/redirects",
+    pa.schema(
+        [
+            ("url", pa.string()),
+            ("hop", pa.int32()),
+            ("status", pa.int32()),
+            ("location", pa.string()),
+            ("raw_location", pa.string()),
+        ]
+    ),
+    ("site", "crawl_id"),
+)
+
+CRAWL_SITEMAP_URLS = LakeTable(
+    "crawl/sitemap_urls",
+    pa.schema(
+        [("url", pa.string()), ("raw_url", pa.string()), ("lastmod", pa.string()), ("sitemap", pa.string())]
+    ),
+    ("site", "crawl_id"),
+)
+
+CRAWL_HREFLANG = LakeTable(
+    "crawl/hreflang",
+    pa.schema([("url", pa.string()), ("hreflang", pa.string()), ("alternate_url", pa.string())]),
+    ("site", "crawl_id"),
+)
+
+CRAWL_RUNS = LakeTable(
+    "crawl/runs",
+    pa.schema(
+        [
+            ("crawl_id", pa.string()),
+            ("started_at", _TS),
+            ("finished_at", _TS),
+            ("pages", pa.int64()),
+            ("links", pa.int64()),
+            ("errors", pa.int64()),
+            ("stop_reason", pa.string()),
+            ("config_hash", pa.string()),
+            ("start_urls", pa.list_(pa.string())),
+            ("user_agent", pa.string()),
+        ]
+    ),
+    ("site",),
+    layout="file",
+    file_key="crawl_id",
+)
+
+ALERTS_SENT = LakeTable(
+    "alerts/sent",
+    pa.schema(
+        [
+            ("alert_id", pa.string()),
+            ("kind", pa.string()),
+            ("crawl_id", pa.string()),
+            ("urls", pa.list_(pa.string())),
+            ("route", pa.string()),
+            ("sent_at", _TS),
+        ]
+    ),
+    ("site",),
+    layout="file",
+    file_key="alert_id",
+)
+
+TABLES: dict[str, LakeTable] = {
+    table.name: table
+    for table in (
+        CRAWL_PAGES,
+        CRAWL_LINKS,
+        CRAWL_REDIRECTS,
+        CRAWL_SITEMAP_URLS,
+        CRAWL_HREFLANG,
+        CRAWL_RUNS,
+        ALERTS_SENT,
+    )
+}
+
+CRAWL_TABLES = (CRAWL_PAGES, CRAWL_LINKS, CRAWL_REDIRECTS, CRAWL_SITEMAP_URLS, CRAWL_HREFLANG)

@@ -1,0 +1,277 @@
+"""Write lake partitions so readers only ever see complete ones.
+
+Rows are buffered column-wise and flushed as zstd Parquet parts into
+``<lake>/_staging/<run_id>/<table>/<k>=<v>/``. :meth:`PartitionWriter.publish` writes the
+``_SUCCESS`` manifest (row count, files, schema version) and renames the folder into place,
+replacing only that partition. A killed writer leaves its staging folder behind and never a
+half-written partition; re-running rewrites its own partition, never duplicates, never
+touches others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from linkwarehouse.lake.schemas import SCHEMA_VERSION, TABLES, LakeTable
+
+MANIFEST = "_SUCCESS"
+STAGING = "_staging"
+PLACEHOLDER = "_empty"
+_SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+
+
+class LakeError(RuntimeError):
+    """A lake write or read could not be completed."""
+
+
+def partition_dir(lake_root: Path, table: LakeTable, partition: Mapping[str, str]) -> Path:
+    """The published folder of one partition (``<lake>/crawl/pages/site=x/crawl_id=y``)."""
+    if set(partition) != set(table.partition_by):
+        raise LakeError(f"{table.name}: partition keys {sorted(partition)} != {list(table.partition_by)}")
+    path = Path(lake_root) / table.name
+    for key in table.partition_by:
+        value = str(partition[key])
+        if value != PLACEHOLDER and not _SAFE_VALUE.match(value):
+            raise LakeError(f"{table.name}: unsafe partition value {key}={value!r}")
+        path = path / f"{key}={value}"
+    return path
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, compression="zstd")
+
+
+class PartitionWriter:
+    """Buffer rows of one partition and publish them atomically.
+
+    Use as a context manager: leaving the block with an exception aborts (staging removed,
+    published data untouched); leaving it normally requires an explicit :meth:`publish`.
+    """
+
+    def __init__(
+        self,
+        lake_root: str | os.PathLike[str],
+        table: LakeTable | str,
+        partition: Mapping[str, str],
+        run_id: str | None = None,
+        batch_rows: int = 100_000,
+    ) -> None:
+        self.table = TABLES[table] if isinstance(table, str) else table
+        if self.table.layout != "directory":
+            raise LakeError(f"{self.table.name} is written with write_file_partition()")
+        self.lake_root = Path(lake_root)
+        self.partition = {key: str(value) for key, value in partition.items()}
+        self.run_id = run_id or uuid.uuid4().hex
+        self.final_dir = partition_dir(self.lake_root, self.table, self.partition)
+        relative = self.final_dir.relative_to(self.lake_root)
+        self.staging_dir = self.lake_root / STAGING / self.run_id / relative
+        if self.staging_dir.exists():
+            shutil.rmtree(self.staging_dir)
+        self.staging_dir.mkdir(parents=True)
+        self.batch_rows = batch_rows
+        self._columns: dict[str, list[Any]] = {name: [] for name in self.table.schema.names}
+        self._buffered = 0
+        self._files: list[str] = []
+        self.rows = 0
+        self.published = False
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        """Add one row; keys missing from ``row`` become null, unknown keys are an error."""
+        unknown = set(row) - self._columns.keys()
+        if unknown:
+            raise LakeError(f"{self.table.name}: unknown columns {sorted(unknown)}")
+        for name, values in self._columns.items():
+            values.append(row.get(name))
+        self._buffered += 1
+        if self._buffered >= self.batch_rows:
+            self.flush()
+
+    def extend(self, rows: list[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self.append(row)
+
+    def flush(self) -> None:
+        if not self._buffered:
+            return
+        arrow = pa.table(
+            {
+                name: pa.array(values, type=self.table.schema.field(name).type)
+                for name, values in self._columns.items()
+            },
+            schema=self.table.schema,
+        )
+        name = f"part-{len(self._files):05d}.parquet"
+        _write_parquet(arrow, self.staging_dir / name)
+        self._files.append(name)
+        self.rows += self._buffered
+        self._columns = {name: [] for name in self.table.schema.names}
+        self._buffered = 0
+
+    def publish(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Flush, write the manifest and move the partition into place; return the manifest."""
+        self.flush()
+        if not self._files:
+            _write_parquet(self.table.schema.empty_table(), self.staging_dir / "part-00000.parquet")
+            self._files.append("part-00000.parquet")
+        manifest = {
+            "table": self.table.name,
+            "partition": self.partition,
+            "rows": self.rows,
+            "files": self._files,
+            "schema_version": SCHEMA_VERSION,
+            "run_id": self.run_id,
+            "written_at": datetime.now(UTC).isoformat(),
+            **(extra or {}),
+        }
+        (self.staging_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        run_dir = self.lake_root / STAGING / self.run_id
+        _replace_dir(self.staging_dir, self.final_dir, run_dir / "_old")
+        _remove_empty_dirs(self.staging_dir.parent, stop=run_dir.parent)
+        self.published = True
+        return manifest
+
+    def abort(self) -> None:
+        shutil.rmtree(self.staging_dir, ignore_errors=True)
+        _remove_empty_dirs(self.staging_dir.parent, stop=self.lake_root / STAGING)
+
+    def __enter__(self) -> PartitionWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None and not self.published:
+            self.abort()
+
+
+def _remove_empty_dirs(folder: Path, stop: Path) -> None:
+    """Remove ``folder`` and its empty parents, up to (not including) ``stop``."""
+    while folder != stop and stop in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _replace_dir(new: Path, final: Path, trash_root: Path) -> None:
+    """Move ``new`` to ``final``; an existing ``final`` is moved aside first, then deleted."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = None
+    if final.exists():
+        old = trash_root / uuid.uuid4().hex
+        old.parent.mkdir(parents=True, exist_ok=True)
+        final.rename(old)
+    try:
+        new.rename(final)
+    except OSError:
+        if old is not None:
+            old.rename(final)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+        _remove_empty_dirs(trash_root, stop=trash_root.parent)
+
+
+def write_file_partition(
+    lake_root: str | os.PathLike[str],
+    table: LakeTable | str,
+    partition: Mapping[str, str],
+    rows: list[Mapping[str, Any]],
+) -> Path:
+    """Atomically write one whole file of a ``file``-layout table (e.g. one crawl's runs row).
+
+    The file is named after ``table.file_key`` of the rows (all rows must share it).
+    """
+    table = TABLES[table] if isinstance(table, str) else table
+    if table.layout != "file" or not table.file_key:
+        raise LakeError(f"{table.name} is written with PartitionWriter")
+    keys = {str(row[table.file_key]) for row in rows}
+    if len(keys) != 1:
+        raise LakeError(f"{table.name}: rows must share one {table.file_key}, got {sorted(keys)}")
+    key = keys.pop()
+    if not _SAFE_VALUE.match(key):
+        raise LakeError(f"{table.name}: unsafe {table.file_key} {key!r}")
+    folder = partition_dir(Path(lake_root), table, partition)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{key}.parquet"
+    tmp = folder / f".{key}.{uuid.uuid4().hex}.tmp"
+    arrow = pa.Table.from_pylist([dict(row) for row in rows], schema=table.schema)
+    try:
+        _write_parquet(arrow, tmp)
+        tmp.replace(final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return final
+
+
+def ensure_placeholders(lake_root: str | os.PathLike[str]) -> None:
+    """Give every table one empty, typed file so readers' globs always resolve.
+
+    DuckDB's ``read_parquet('<glob>')`` fails with "No files found" on an empty table (a site
+    without GA4, a first run); a zero-row file in a ``_empty`` partition keeps the schema.
+    """
+    for table in TABLES.values():
+        placeholder = {key: PLACEHOLDER for key in table.partition_by}
+        folder = partition_dir(Path(lake_root), table, placeholder)
+        target = folder / (f"{PLACEHOLDER}.parquet" if table.layout == "file" else "part-00000.parquet")
+        if not target.exists():
+            tmp = folder / f".{uuid.uuid4().hex}.tmp"
+            try:
+                _write_parquet(table.schema.empty_table(), tmp)
+                tmp.replace(target)
+            finally:
+                tmp.unlink(missing_ok=True)
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    path = folder / MANIFEST
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())
+
+
+def published_manifests(lake_root: str | os.PathLike[str], table: LakeTable | str) -> list[dict[str, Any]]:
+    """Manifests of every published (non-placeholder) partition of a directory-layout table."""
+    table = TABLES[table] if isinstance(table, str) else table
+    base = Path(lake_root) / table.name
+    pattern = "/".join(f"{key}=*" for key in table.partition_by)
+    manifests = []
+    for folder in sorted(base.glob(pattern)) if base.exists() else []:
+        if any(part.split("=", 1)[1] == PLACEHOLDER for part in folder.relative_to(base).parts):
+            continue
+        manifest = read_manifest(folder)
+        if manifest is not None:
+            manifests.append(manifest)
+    return manifests
+
+
+def clean_staging(lake_root: str | os.PathLike[str], run_id: str) -> None:
+    shutil.rmtree(Path(lake_root) / STAGING / run_id, ignore_errors=True)
+
+
+def delete_site(lake_root: str | os.PathLike[str], site: str) -> int:
+    """Remove every partition of one site from every table; return how many were removed.
+
+    Only for explicit resets (the demo starts from a clean history); pipeline tasks never
+    delete data.
+    """
+    if not _SAFE_VALUE.match(site):
+        raise LakeError(f"unsafe site name {site!r}")
+    removed = 0
+    for table in TABLES.values():
+        site_dir = Path(lake_root) / table.name / f"site={site}"
+        if table.partition_by[0] == "site" and site_dir.exists():
+            shutil.rmtree(site_dir)
+            removed += 1
+    return removed

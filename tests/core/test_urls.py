@@ -1,0 +1,103 @@
+import pytest
+
+from linkwarehouse.urls import HrefKind, UrlNormalizer, classify_href, normalize_url
+
+SITE = UrlNormalizer(strip_params=("utm_*", "gclid", "sessionid"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "base", "expected"),
+    [
+        ("HTTP://Example.COM:80/a/./b/../c", None, "http://example.com/a/c"),
+        ("https://example.com:443/", None, "https://example.com/"),
+        ("http://example.com:8080/x", None, "http://example.com:8080/x"),
+        ("/p#section", "http://h.com/dir/page", "http://h.com/p"),
+        ("../up/", "http://h.com/a/b/c", "http://h.com/a/up/"),
+        ("?q=1", "http://h.com/a/b", "http://h.com/a/b?q=1"),
+        ("//cdn.h.com/x", "https://h.com/", "https://cdn.h.com/x"),
+        ("/x/%7efoo/%e2%82%ac", "http://h.com/", "http://h.com/x/~foo/%E2%82%AC"),
+        ("/a%2fb", "http://h.com/", "http://h.com/a%2Fb"),
+        ("/caf\u00e9", "http://h.com/", "http://h.com/caf%C3%A9"),
+        ("/s?utm_source=x&b=1&UTM_Medium=y&gclid=z", "http://h.com/", "http://h.com/s?b=1"),
+        ("/s?utm_source=x", "http://h.com/", "http://h.com/s"),
+        ("/s?", "http://h.com/", "http://h.com/s"),
+        ("/s?a=1&&b=2", "http://h.com/", "http://h.com/s?a=1&b=2"),
+        ("http://user:secret@h.com/p", None, "http://h.com/p"),
+        ("http://0x7f.1/", None, "http://127.0.0.1/"),
+        ("http://2130706433/", None, "http://127.0.0.1/"),
+        ("http://[::1]:8080/x", None, "http://[::1]:8080/x"),
+        ("http://B\u00fccher.example/", None, "http://xn--bcher-kva.example/"),
+        ("  /trim \n", "http://h.com/", "http://h.com/trim"),
+    ],
+)
+def test_normalises(raw: str, base: str | None, expected: str) -> None:
+    assert SITE(raw, base) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "javascript:void(0)",
+        "mailto:a@b.c",
+        "tel:+1",
+        "ftp://h.com/f",
+        "file:///etc/passwd",
+        "http://",
+        "http://:80/",
+    ],
+)
+def test_non_http_gives_none(raw: str) -> None:
+    assert SITE(raw, "http://h.com/") is None
+
+
+def test_relative_without_base_gives_none() -> None:
+    assert normalize_url("/relative") is None
+
+
+def test_idempotent_on_examples() -> None:
+    for raw in [
+        "HTTP://Example.COM:80/a/./b/%7e?utm_x=1&a=%2f#f",
+        "http://h.com/%41%42",
+        "http://h.com/a b?c d",
+    ]:
+        once = SITE(raw)
+        assert once is not None
+        assert SITE(once) == once
+
+
+@pytest.mark.parametrize(
+    ("rules", "raw", "expected"),
+    [
+        ({"trailing_slash": "strip"}, "http://h.com/a/", "http://h.com/a"),
+        ({"trailing_slash": "strip"}, "http://h.com/", "http://h.com/"),
+        ({"trailing_slash": "add"}, "http://h.com/a", "http://h.com/a/"),
+        ({"trailing_slash": "add"}, "http://h.com/a.html", "http://h.com/a.html"),
+        ({"fold_index": True}, "http://h.com/dir/index.html", "http://h.com/dir/"),
+        ({"fold_index": True}, "http://h.com/index.php?x=1", "http://h.com/?x=1"),
+    ],
+)
+def test_site_rules(rules: dict, raw: str, expected: str) -> None:
+    assert UrlNormalizer(**rules)(raw) == expected
+
+
+def test_invalid_trailing_slash_rule() -> None:
+    with pytest.raises(ValueError, match="trailing_slash"):
+        UrlNormalizer(trailing_slash="sometimes")
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        ("/p", HrefKind.HTTP),
+        ("HTTPS://x", HrefKind.HTTP),
+        ("#top", HrefKind.FRAGMENT),
+        ("  JavaScript:alert(1)", HrefKind.JAVASCRIPT),
+        ("java\nscript:alert(1)", HrefKind.JAVASCRIPT),
+        ("mailto:x@y", HrefKind.MAILTO),
+        ("tel:123", HrefKind.TEL),
+        ("ftp://x", HrefKind.OTHER_SCHEME),
+        ("   ", HrefKind.EMPTY),
+    ],
+)
+def test_classify_href(raw: str, kind: HrefKind) -> None:
+    assert classify_href(raw) == kind
