@@ -1,0 +1,123 @@
+"""``python -m linkcrawler``: crawl one site into the lake; exit 0 only when it was published.
+
+    python -m linkcrawler --config config/sites.yaml --site demo --crawl-id 20250101T000000Z \\
+        --lake lake [--run-id crawl-demo-1] [--log-level INFO]
+
+Logs (progress every few seconds) go to stderr. stdout gets a short summary and, as its LAST
+line, a JSON object the orchestration layer parses:
+``{"crawl_id": ..., "pages": ..., "links": ..., "errors": ..., "stop_reason": ..., "published": true, ...}``.
+Exit codes: 0 published, 1 crawl ran but was not published (the summary says why), 2 bad
+arguments or config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from linkcrawler.spiders.site import SiteSpider
+from linkwarehouse.config import ConfigError, load_sites
+from linkwarehouse.lake import LakeError, partition_dir
+from linkwarehouse.lake.schemas import CRAWL_PAGES
+
+EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m linkcrawler", description=__doc__.split("\n")[0])
+    parser.add_argument("--config", required=True, type=Path, help="sites file (config/sites.yaml)")
+    parser.add_argument("--site", required=True, help="name of the site in the sites file")
+    parser.add_argument("--crawl-id", required=True, help="partition key of this crawl (path-safe)")
+    parser.add_argument("--lake", required=True, type=Path, help="lake root folder")
+    parser.add_argument(
+        "--run-id", default=None, help="staging folder name (default crawl-<site>-<crawl id>)"
+    )
+    parser.add_argument("--log-level", default=None, help="override LOG_LEVEL (default INFO)")
+    return parser
+
+
+def _check_inputs(args: argparse.Namespace) -> str | None:
+    """Fail fast, before Scrapy starts, on what the spider would reject: returns the message."""
+    try:
+        load_sites(args.config).site(args.site)
+        partition_dir(args.lake, CRAWL_PAGES, {"site": args.site, "crawl_id": args.crawl_id})
+    except (ConfigError, LakeError) as exc:
+        return str(exc)
+    except KeyError as exc:
+        return f"{args.config}: {exc.args[0]}"
+    return None
+
+
+def outcome(stats: dict[str, Any], site: str, crawl_id: str, elapsed: float) -> dict[str, Any]:
+    """The JSON summary, from the crawl's stats (the pipeline records the publish result there)."""
+    pages = int(stats.get("linkwarehouse/pages", 0))
+    published = bool(stats.get("linkwarehouse/published", False))
+    reason = stats.get("linkwarehouse/abort_reason")
+    if not published and reason is None:
+        reason = f"the crawl never reached the lake pipeline (finish reason {stats.get('finish_reason')!r})"
+    return {
+        "site": site,
+        "crawl_id": crawl_id,
+        "pages": pages,
+        "links": int(stats.get("linkwarehouse/links", 0)),
+        "errors": int(stats.get("linkwarehouse/pages/errors", 0)),
+        "stop_reason": stats.get("linkwarehouse/stop_reason"),
+        "published": published,
+        "abort_reason": None if published else reason,
+        "elapsed_s": round(elapsed, 3),
+        "pages_per_s": round(pages / elapsed, 1) if elapsed > 0 else None,
+    }
+
+
+def _print_summary(result: dict[str, Any], stats: dict[str, Any]) -> None:
+    state = "published" if result["published"] else f"NOT published: {result['abort_reason']}"
+    print(f"crawl {result['crawl_id']} of site {result['site']}: {state}")
+    print(
+        f"  {result['pages']} pages, {result['links']} links, {result['errors']} errors, "
+        f"stop reason {result['stop_reason']}, {result['elapsed_s']} s ({result['pages_per_s']} pages/s)"
+    )
+    for key in sorted(
+        k for k in stats if k.startswith("linkwarehouse/") and k != "linkwarehouse/abort_reason"
+    ):
+        print(f"  {key}: {stats[key]}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    problem = _check_inputs(args)
+    if problem is not None:
+        print(f"linkcrawler: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    settings = Settings()
+    settings.setmodule("linkcrawler.settings", priority="project")
+    if args.log_level:
+        settings.set("LOG_LEVEL", args.log_level.upper(), priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(SiteSpider)
+    began = time.monotonic()
+    process.crawl(
+        crawler,
+        site=args.site,
+        crawl_id=args.crawl_id,
+        config=str(args.config),
+        lake=str(args.lake),
+        run_id=args.run_id,
+    )
+    process.start()
+    stats = crawler._stats.get_stats() if crawler._stats is not None else {}  # unset if it never started
+    result = outcome(stats, args.site, args.crawl_id, time.monotonic() - began)
+    _print_summary(result, stats)
+    print(json.dumps(result), flush=True)
+    return EXIT_PUBLISHED if result["published"] else EXIT_NOT_PUBLISHED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Scope (internal / crawlable) and the frontier's once-per-normalised-URL admission."""
+
+from __future__ import annotations
+
+import pytest
+
+from linkcrawler.frontier import Frontier
+from linkcrawler.scope import Scope, hostname_of
+from linkwarehouse.urls import UrlNormalizer
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://example.com/", "example.com"),
+        ("http://127.0.0.1:8765/a?b=1", "127.0.0.1"),
+        ("https://[::1]:8443/x", "[::1]"),
+        ("https://blog.example.com/?q=a:b", "blog.example.com"),
+    ],
+)
+def test_hostname_of(url: str, host: str) -> None:
+    assert hostname_of(url) == host
+
+
+@pytest.mark.parametrize(
+    ("url", "internal"),
+    [
+        ("http://example.com/", True),
+        ("https://example.com:8443/x", True),
+        ("http://www.example.com/", True),
+        ("http://a.b.example.com/", True),
+        ("http://notexample.com/", False),
+        ("http://example.com.evil.org/", False),
+        ("http://other.org/", False),
+    ],
+)
+def test_internal_is_host_or_subdomain_port_ignored(url: str, internal: bool) -> None:
+    assert Scope(["Example.com"]).is_internal(url) is internal
+
+
+def test_include_and_exclude_regexes() -> None:
+    scope = Scope(["example.com"], include=[r"/(blog|docs)/"], exclude=[r"\?page=\d+", r"/docs/old/"])
+    assert scope.is_crawlable("http://example.com/blog/post")
+    assert not scope.is_crawlable("http://example.com/shop/item")
+    assert not scope.is_crawlable("http://example.com/blog/?page=2")
+    assert not scope.is_crawlable("http://example.com/docs/old/x")
+    assert Scope(["example.com"]).is_crawlable("http://example.com/anything")
+
+
+def test_variants_of_one_url_are_admitted_once() -> None:
+    normalize = UrlNormalizer(strip_params=("utm_*", "sessionid"))
+    frontier = Frontier(Scope(["example.com"]), max_pages=100, max_depth=10)
+    variants = [
+        "http://example.com/a",
+        "http://example.com/a#section",
+        "http://example.com/a?utm_source=news&utm_medium=mail",
+        "HTTP://EXAMPLE.COM:80/a",
+        "http://example.com/./b/../a",
+        "http://example.com/a?sessionid=123",
+    ]
+    admitted = [frontier.admit(normalize(raw), 1) for raw in variants]
+    assert admitted == [True, False, False, False, False, False]
+    assert frontier.seen == {"http://example.com/a"}
+    assert frontier.admitted == 1
+
+
+def test_external_and_excluded_urls_are_never_admitted() -> None:
+    frontier = Frontier(Scope(["example.com"], exclude=["/private"]), max_pages=100, max_depth=10)
+    assert not frontier.admit("http://other.org/", 1)
+    assert not frontier.admit("http://example.com/private/x", 1)
+    assert frontier.admit("http://other.org/start", 0, seed=True)
+    assert (frontier.external, frontier.excluded, frontier.admitted) == (1, 1, 1)
+    assert frontier.stop_reason == "finished"
+
+
+def test_max_pages_stops_admission() -> None:
+    frontier = Frontier(Scope(["example.com"]), max_pages=2, max_depth=10)
+    results = [frontier.admit(f"http://example.com/{i}", 1) for i in range(4)]
+    assert results == [True, True, False, False]
+    assert frontier.over_limit == {"http://example.com/2", "http://example.com/3"}
+    assert frontier.stop_reason == "max_pages"
+
+
+def test_max_depth_refuses_but_admits_when_found_closer() -> None:
+    frontier = Frontier(Scope(["example.com"]), max_pages=100, max_depth=2)
+    assert not frontier.admit("http://example.com/deep", 3)
+    assert frontier.stop_reason == "max_depth"
+    assert frontier.admit("http://example.com/deep", 2)
+    assert frontier.stop_reason == "finished"

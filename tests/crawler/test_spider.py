@@ -1,0 +1,184 @@
+"""The site spider's callbacks on canned responses: rows, dedupe before Requests, redirects, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scrapy import Request
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import HtmlResponse, Response, TextResponse
+from twisted.python.failure import Failure
+
+from linkcrawler.items import PageItem, RedirectItem, SitemapItem
+from linkcrawler.middlewares import RobotsDisallowed
+from linkcrawler.spiders.site import PageMeta
+
+from .conftest import BASE, make_spider
+
+
+def page_response(
+    url: str, body: str, status: int = 200, depth: int = 0, hop: int = 0, **headers: str
+) -> Response:
+    request = Request(url, meta={"lw_page": PageMeta(url, depth, "link", hop), "download_latency": 0.0125})
+    content_type = headers.pop("content_type", "text/html; charset=utf-8")
+    all_headers = {"Content-Type": content_type, **{k.replace("_", "-"): v for k, v in headers.items()}}
+    cls = HtmlResponse if "html" in content_type else TextResponse
+    return cls(url, status=status, body=body.encode(), headers=all_headers, request=request)
+
+
+def split(outputs: list) -> tuple[list[Request], list[PageItem], list[RedirectItem]]:
+    return (
+        [o for o in outputs if isinstance(o, Request)],
+        [o for o in outputs if isinstance(o, PageItem)],
+        [o for o in outputs if isinstance(o, RedirectItem)],
+    )
+
+
+LINKS = """
+<a href="/a">a</a> <a href="/a#x">a again</a> <a href="/a?utm_source=mail">a tracked</a>
+<a href="HTTP://EXAMPLE.COM/a">a shouting</a> <a href="/b" rel="nofollow">b</a> <a href="/">home</a>
+<a href="https://other.org/">external</a> <a href="mailto:x@example.com">mail</a>
+"""
+
+
+def test_only_unseen_normalised_targets_become_requests(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    assert spider.frontier.admit(f"{BASE}/", 0, seed=True)
+    requests, items, _ = split(list(spider.parse_page(page_response(f"{BASE}/", LINKS))))
+    assert [r.url for r in requests] == [f"{BASE}/a", f"{BASE}/b"]
+    assert [(r.meta["lw_page"], r.dont_filter) for r in requests] == [
+        (PageMeta(f"{BASE}/a", 1, "link", 0), True),
+        (PageMeta(f"{BASE}/b", 1, "link", 0), True),
+    ]
+    (item,) = items
+    assert len(item.links) == 8
+    assert {
+        k: item.page[k] for k in ("url", "final_url", "status", "content_type", "response_ms", "depth_seen")
+    } == {
+        "url": f"{BASE}/",
+        "final_url": f"{BASE}/",
+        "status": 200,
+        "content_type": "text/html; charset=utf-8",
+        "response_ms": 12.5,
+        "depth_seen": 0,
+    }
+    again, _, _ = split(
+        list(spider.parse_page(page_response(f"{BASE}/c", LINKS + '<a href="/c2">c2</a>', depth=1)))
+    )
+    assert [r.url for r in again] == [f"{BASE}/c2"]
+
+
+def test_nofollow_is_not_followed_when_configured(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path, follow_nofollow=False)
+    requests, items, _ = split(list(spider.parse_page(page_response(f"{BASE}/", LINKS))))
+    assert [r.url for r in requests] == [f"{BASE}/a", f"{BASE}/"]
+    assert sum(link["nofollow"] for link in items[0].links) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type"),
+    [(200, "application/json"), (404, "text/html"), (500, "text/html"), (204, "text/plain")],
+)
+def test_links_only_from_2xx_html(tmp_path: Path, status: int, content_type: str) -> None:
+    spider = make_spider(tmp_path)
+    outputs = list(
+        spider.parse_page(page_response(f"{BASE}/x", LINKS, status=status, content_type=content_type))
+    )
+    requests, (item,), _ = split(outputs)
+    assert requests == []
+    assert item.links == []
+    assert (item.page["status"], item.page["content_type"], item.page.get("title")) == (
+        status,
+        content_type,
+        None,
+    )
+
+
+def test_redirect_is_a_row_a_hop_and_a_new_request(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    response = page_response(
+        f"{BASE}/old/page", "", status=301, depth=2, hop=1, Location="../new?utm_source=r"
+    )
+    requests, (item,), (hop,) = split(list(spider.parse_page(response)))
+    assert item.page["redirect_location"] == f"{BASE}/new"
+    assert item.links == []
+    assert hop.row == {
+        "url": f"{BASE}/old/page",
+        "hop": 2,
+        "status": 301,
+        "location": f"{BASE}/new",
+        "raw_location": "../new?utm_source=r",
+    }
+    assert [r.meta["lw_page"] for r in requests] == [PageMeta(f"{BASE}/new", 3, "redirect", 2)]
+
+
+def test_redirect_to_a_seen_url_ends_the_chain(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    spider.frontier.admit(f"{BASE}/loop", 1)
+    response = page_response(f"{BASE}/loop", "", status=302, Location=f"{BASE}/loop")
+    requests, _, (hop,) = split(list(spider.parse_page(response)))
+    assert requests == []
+    assert hop.row["location"] == f"{BASE}/loop"
+
+
+def test_failed_request_is_a_page_row_with_the_error(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    request = Request(f"{BASE}/private/x", meta={"lw_page": PageMeta(f"{BASE}/private/x", 1, "link", 0)})
+    failure = Failure(RobotsDisallowed(request.url))
+    failure.request = request
+    (item,) = list(spider.page_failed(failure))
+    page = item.page
+    assert (page["url"], page["final_url"], page.get("status"), page["error"], page["found_via"]) == (
+        f"{BASE}/private/x",
+        f"{BASE}/private/x",
+        None,
+        "robots_disallowed",
+        "link",
+    )
+
+
+def test_depth_and_page_limits(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path, max_depth=1)
+    requests, _, _ = split(list(spider.parse_page(page_response(f"{BASE}/deep", LINKS, depth=1))))
+    assert requests == []
+    assert spider.stop_reason == "max_depth"
+    spider = make_spider(tmp_path, max_pages=2)
+    spider.frontier.admit(f"{BASE}/", 0, seed=True)
+    requests, _, _ = split(list(spider.parse_page(page_response(f"{BASE}/", LINKS))))
+    assert [r.url for r in requests] == [f"{BASE}/a"]
+    assert spider.stop_reason == "max_pages"
+
+
+class FakeEngine:
+    def __init__(self) -> None:
+        self.crawled: list[Request] = []
+
+    def crawl(self, request: Request) -> None:
+        self.crawled.append(request)
+
+
+def test_sitemap_urls_wait_for_idle(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    spider.crawler.engine = FakeEngine()
+    spider.frontier.admit(f"{BASE}/linked", 1)
+    body = f"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>{BASE}/linked</loc></url><url><loc>{BASE}/orphan?utm_campaign=x</loc><lastmod>2024-03-01</lastmod></url>
+<url><loc>https://other.org/x</loc></url><url><loc>not a url</loc></url></urlset>"""
+    url = f"{BASE}/sitemap.xml"
+    response = TextResponse(url, body=body.encode(), request=Request(url, meta={"lw_sitemap": (url, 0)}))
+    (item,) = list(spider.parse_sitemap(response))
+    assert isinstance(item, SitemapItem)
+    assert [(r["url"], r["raw_url"], r["lastmod"]) for r in item.rows] == [
+        (f"{BASE}/linked", f"{BASE}/linked", None),
+        (f"{BASE}/orphan", f"{BASE}/orphan?utm_campaign=x", "2024-03-01"),
+        ("https://other.org/x", "https://other.org/x", None),
+        (None, "not a url", None),
+    ]
+    assert spider.crawler.engine.crawled == []
+    with pytest.raises(DontCloseSpider):
+        spider.on_idle()
+    assert [r.meta["lw_page"] for r in spider.crawler.engine.crawled] == [
+        PageMeta(f"{BASE}/orphan", 0, "sitemap", 0),
+    ]
+    spider.on_idle()  # nothing pending any more: the spider may close

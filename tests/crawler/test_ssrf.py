@@ -1,0 +1,176 @@
+"""The SSRF guard (non-public addresses refused before sending, unless allowed) and error strings."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+
+import pytest
+from scrapy import Request
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+)
+from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
+
+from linkcrawler.failures import error_of
+from linkcrawler.middlewares import (
+    AddressPolicy,
+    HostUnresolvable,
+    RobotsDisallowed,
+    SsrfGuardMiddleware,
+    SsrfRefused,
+    is_public_address,
+)
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("2606:4700:4700::1111", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("224.0.0.1", False),
+        ("240.0.0.1", False),
+        ("0.0.0.0", False),
+        ("255.255.255.255", False),
+        ("::1", False),
+        ("::", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("ff02::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:169.254.169.254", False),
+        ("::127.0.0.1", False),
+        ("2002:7f00:1::1", False),
+        ("64:ff9b::a9fe:a9fe", False),
+    ],
+)
+def test_public_addresses(address: str, public: bool) -> None:
+    assert is_public_address(ipaddress.ip_address(address)) is public
+
+
+def guard(allowed: list[str], resolver=None) -> tuple[SsrfGuardMiddleware, MemoryStatsCollector]:
+    stats = MemoryStatsCollector(get_crawler())
+    if resolver is None:
+        return SsrfGuardMiddleware(AddressPolicy(allowed), stats), stats
+    return SsrfGuardMiddleware(AddressPolicy(allowed), stats, resolver), stats
+
+
+def check(middleware: SsrfGuardMiddleware, url: str) -> None:
+    asyncio.run(middleware.process_request(Request(url)))
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed", "refused_ip"),
+    [
+        ("http://127.0.0.1:8080/", [], "127.0.0.1"),
+        ("http://127.0.0.1:8080/", ["127.0.0.1/32"], None),
+        ("http://127.0.0.2/", ["127.0.0.1/32"], "127.0.0.2"),
+        ("http://10.0.0.5/admin", [], "10.0.0.5"),
+        ("http://10.0.0.5/admin", ["10.0.0.0/8"], None),
+        ("http://169.254.169.254/latest/meta-data/", [], "169.254.169.254"),
+        ("http://169.254.169.254/latest/meta-data/", ["127.0.0.1/32"], "169.254.169.254"),
+        ("http://100.64.1.1/", [], "100.64.1.1"),
+        ("http://[::1]:8080/", [], "::1"),
+        ("http://[::ffff:7f00:1]/", [], "::ffff:7f00:1"),
+        ("http://[::ffff:7f00:1]/", ["127.0.0.1/32"], None),
+        ("http://8.8.8.8/", [], None),
+    ],
+)
+def test_ip_literals(url: str, allowed: list[str], refused_ip: str | None) -> None:
+    middleware, stats = guard(allowed)
+    if refused_ip is None:
+        check(middleware, url)
+        assert stats.get_value("linkwarehouse/refused/ssrf") is None
+    else:
+        with pytest.raises(SsrfRefused) as refused:
+            check(middleware, url)
+        assert refused.value.address == refused_ip
+        assert str(refused.value).startswith(f"ssrf_refused: {refused_ip} (")
+        assert stats.get_value("linkwarehouse/refused/ssrf") == 1
+
+
+def test_localhost_name_resolves_to_loopback_and_is_refused() -> None:
+    middleware, _ = guard([])
+    with pytest.raises(SsrfRefused) as refused:
+        check(middleware, "http://localhost:8080/")
+    assert not is_public_address(ipaddress.ip_address(refused.value.address))
+
+
+def test_any_private_answer_refuses_the_name() -> None:
+    async def resolver(host: str) -> list[str]:
+        return {"mixed.example": ["93.184.215.14", "10.0.0.1"], "public.example": ["93.184.215.14"]}[host]
+
+    middleware, _ = guard([], resolver)
+    with pytest.raises(SsrfRefused, match=r"^ssrf_refused: 10\.0\.0\.1 \(mixed\.example in "):
+        check(middleware, "https://mixed.example/page")
+    check(middleware, "https://public.example/page")
+
+
+def test_unresolvable_host_is_refused_not_trusted() -> None:
+    async def resolver(host: str) -> list[str]:
+        raise OSError("Name or service not known")
+
+    middleware, stats = guard([], resolver)
+    with pytest.raises(HostUnresolvable, match=r"dns_error: nowhere\.invalid did not resolve"):
+        check(middleware, "http://nowhere.invalid/")
+    assert stats.get_value("linkwarehouse/refused/dns") == 1
+
+
+def test_resolution_is_cached_per_host() -> None:
+    calls: list[str] = []
+
+    async def resolver(host: str) -> list[str]:
+        calls.append(host)
+        return ["93.184.215.14"]
+
+    middleware, _ = guard([], resolver)
+    for path in ("/a", "/b", "/c"):
+        check(middleware, f"https://public.example{path}")
+    assert calls == ["public.example"]
+
+
+def test_settings_feed_the_allow_list() -> None:
+    crawler = get_crawler(settings_dict={"LINKWAREHOUSE_ALLOW_PRIVATE_NETWORKS": ["127.0.0.1/32"]})
+    middleware = SsrfGuardMiddleware.from_crawler(crawler)
+    check(middleware, "http://127.0.0.1:1/")
+    with pytest.raises(SsrfRefused):
+        check(middleware, "http://10.0.0.1/")
+
+
+def test_refusal_becomes_the_page_error_string() -> None:
+    failure = Failure(SsrfRefused("http://10.0.0.1/", "10.0.0.1", "10.0.0.1"))
+    assert error_of(failure) == "ssrf_refused: 10.0.0.1"
+
+
+TOO_BIG = "larger than download max size (10) in request <GET http://x/>"
+
+
+@pytest.mark.parametrize(
+    ("exc", "error"),
+    [
+        (DownloadTimeoutError("took longer than 30 seconds"), "timeout: took longer than 30 seconds"),
+        (CannotResolveHostError("no such host"), "dns_error: no such host"),
+        (DownloadConnectionRefusedError("refused"), "connection_refused: refused"),
+        (
+            DownloadCancelledError(f"Received 20 bytes which is {TOO_BIG}."),
+            f"max_size_exceeded: Received 20 bytes which is {TOO_BIG}.",
+        ),
+        (ResponseDataLossError("lost"), "data_loss: lost"),
+        (RobotsDisallowed("http://x/"), "robots_disallowed"),
+        (ValueError("odd"), "ValueError: odd"),
+    ],
+)
+def test_failures_become_error_strings(exc: Exception, error: str) -> None:
+    assert error_of(Failure(exc)) == error
