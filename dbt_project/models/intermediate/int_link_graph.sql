@@ -1,0 +1,96 @@
+-- One row per distinct internal edge (source_url, target_url, edge_type) per crawl:
+-- link occurrences collapsed with their counts, plus one edge from every 3xx URL to its
+-- crawled redirect Location. Self-links are dropped (they never count and never lead on).
+
+with
+
+internal_links as (
+
+    select
+        site,
+        crawl_id,
+        source_url,
+        target_url,
+        coalesce(is_nofollow, false) as is_nofollow
+
+    from {{ ref('stg_crawl__links') }}
+    where
+        is_internal
+        and target_url is not null
+        and source_url != target_url
+
+),
+
+pages as (
+
+    select site, crawl_id, url, redirect_location, is_redirect
+    from {{ ref('int_crawl_pages') }}
+
+),
+
+link_edges as (
+
+    select
+        site,
+        crawl_id,
+        source_url,
+        target_url,
+        'link' as edge_type,
+        count(*) as link_occurrences,
+        count(*) filter (where is_nofollow) as nofollow_occurrences
+
+    from internal_links
+    group by site, crawl_id, source_url, target_url
+
+),
+
+-- A Location counts as internal when the crawl fetched it: the crawler fetches every
+-- internal Location and never an external one.
+redirect_edges as (
+
+    select
+        redirecting.site,
+        redirecting.crawl_id,
+        redirecting.url as source_url,
+        redirecting.redirect_location as target_url,
+        'redirect' as edge_type,
+        0 as link_occurrences,
+        0 as nofollow_occurrences
+
+    from pages as redirecting
+    semi join pages as locations
+        on redirecting.site = locations.site
+        and redirecting.crawl_id = locations.crawl_id
+        and redirecting.redirect_location = locations.url
+    where
+        redirecting.is_redirect
+        and redirecting.redirect_location != redirecting.url
+
+),
+
+edges as (
+
+    select * from link_edges
+    union all by name
+    select * from redirect_edges
+
+),
+
+final as (
+
+    select
+        site,
+        crawl_id,
+        source_url,
+        target_url,
+        edge_type,
+        cast(link_occurrences as bigint) as link_occurrences,
+        cast(nofollow_occurrences as bigint) as nofollow_occurrences,
+        nofollow_occurrences > 0 as has_nofollow,
+        edge_type = 'redirect' or link_occurrences > nofollow_occurrences as is_followed
+
+    from edges
+
+)
+
+select * from final

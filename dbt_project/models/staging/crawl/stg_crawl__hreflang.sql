@@ -1,0 +1,33 @@
+-- One row per hreflang alternate declared by a page per published crawl.
+
+with
+
+source as (
+
+    select * from {{ source('crawl', 'hreflang') }}
+
+),
+
+published_crawls as (
+
+    select site, crawl_id from {{ source('crawl', 'runs') }}
+
+),
+
+renamed as (
+
+    select
+        cast(source.site as varchar) as site,
+        cast(source.crawl_id as varchar) as crawl_id,
+        source.url,
+        source.hreflang,
+        source.alternate_url
+
+    from source
+    semi join published_crawls
+        on source.site = published_crawls.site
+        and source.crawl_id = published_crawls.crawl_id
+
+)
+
+select * from renamed

@@ -1,0 +1,316 @@
+"""Build the warehouse with dbt into a run-private file, check it, then publish it atomically.
+
+DuckDB allows one writer per file and a reader holding a file blocks writers, so the build
+never touches ``warehouse/marts.duckdb``: ``dbt build`` writes ``warehouse/build/<run_id>.duckdb``,
+sanity checks compare it with the lake manifests, and only then is it checkpointed, closed and
+renamed over ``marts.duckdb``. A BI client that holds the old file open read-only keeps reading
+the old inode undisturbed; the next ``connect`` sees the new warehouse, never a half-built one.
+The marts are also exported to ``warehouse/exports/<mart>.parquet`` (temp file, then rename).
+
+A failed build or failed check leaves the published files untouched; the failed build's
+database file is deleted (pass ``keep_failed_build=True`` to keep it) while its dbt logs and
+``run_results.json`` stay in ``warehouse/build/<run_id>/`` for debugging.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from linkwarehouse.lake import ensure_placeholders, published_manifests
+from linkwarehouse.settings import Settings, load_settings
+from linkwarehouse.warehouse_checks import sanity_problems
+
+__all__ = [
+    "BuildResult",
+    "DbtBuildError",
+    "WarehouseCheckError",
+    "WarehouseError",
+    "WarehouseLockTimeout",
+    "build_warehouse",
+]
+
+logger = logging.getLogger(__name__)
+
+MART_SCHEMA = "main"
+LOCK_FILE = ".build.lock"
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+_TAIL_LINES = 30
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse could not be built or published; the published files are unchanged."""
+
+
+class WarehouseLockTimeout(WarehouseError):
+    """Another build held the build lock for longer than the caller was willing to wait."""
+
+
+class DbtBuildError(WarehouseError):
+    """``dbt build`` failed (a model error or a failing data/unit test)."""
+
+
+class WarehouseCheckError(WarehouseError):
+    """The built file disagrees with the lake manifests or with itself (see warehouse_checks)."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a successful build published, how big it is and where the time went."""
+
+    run_id: str
+    marts_path: Path
+    exports: dict[str, Path]
+    row_counts: dict[str, int]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, object]:
+        """JSON-safe summary (Airflow XCom, CLI output)."""
+        return {
+            "run_id": self.run_id,
+            "marts": str(self.marts_path),
+            "exports": {mart: str(path) for mart, path in self.exports.items()},
+            "rows": dict(self.row_counts),
+            "timings_s": {name: round(value, 3) for name, value in self.timings.items()},
+        }
+
+
+def new_run_id() -> str:
+    """Sortable, collision-free id of one build (``20240101T120000-1a2b3c4d``)."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+@contextmanager
+def build_lock(path: Path, timeout: float | None) -> Iterator[float]:
+    """Hold an exclusive ``flock`` on ``path``; yields the seconds spent waiting.
+
+    The kernel drops the lock when the holder dies, so a killed build never wedges the next.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with path.open("a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if timeout is not None and time.monotonic() - started >= timeout:
+                    raise WarehouseLockTimeout(
+                        f"{path}: another warehouse build still holds the lock after {timeout:g} s"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield time.monotonic() - started
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def dbt_executable() -> str:
+    """The dbt of the running interpreter's environment (the venv), else the one on PATH."""
+    candidate = Path(sys.executable).with_name("dbt")
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("dbt")
+    if found is None:
+        raise WarehouseError(f"no dbt executable next to {sys.executable} or on PATH")
+    return found
+
+
+def _failed_nodes(run_results: Path) -> list[str]:
+    """``unique_id: message`` of every errored or failed node, from dbt's run_results.json."""
+    try:
+        results = json.loads(run_results.read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+    return [
+        f"{item['unique_id']}: {(item.get('message') or item['status']).strip()}"
+        for item in results
+        if item.get("status") in ("error", "fail", "runtime error")
+    ]
+
+
+def run_dbt_build(settings: Settings, database: Path, run_dir: Path) -> None:
+    """Run ``dbt build`` into ``database``, streaming its output line by line to the logger."""
+    target_path, log_path = run_dir / "target", run_dir / "logs"
+    project_dir = settings.dbt_project_dir.resolve()
+    command = [
+        dbt_executable(),
+        "build",
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(log_path),
+        "--no-use-colors",
+        "--no-send-anonymous-usage-stats",
+    ]
+    env = {
+        **os.environ,
+        "LINKWAREHOUSE_DUCKDB_PATH": str(database),
+        "LINKWAREHOUSE_LAKE": str(settings.lake_root.resolve()),
+        "PYTHONUNBUFFERED": "1",
+    }
+    logger.info("dbt build -> %s (logs %s)", database, log_path)
+    tail: deque[str] = deque(maxlen=_TAIL_LINES)
+    with subprocess.Popen(
+        command,
+        cwd=project_dir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    ) as process:
+        assert process.stdout is not None
+        for raw in process.stdout:
+            line = raw.rstrip()
+            tail.append(line)
+            logger.info("dbt | %s", line)
+        returncode = process.wait()
+    if returncode != 0:
+        failed = _failed_nodes(target_path / "run_results.json")
+        detail = "\n".join(failed) if failed else "\n".join(tail)
+        raise DbtBuildError(
+            f"dbt build of {project_dir} failed (exit {returncode}); logs in {log_path}:\n{detail}"
+        )
+
+
+def _quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def list_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Tables of the marts schema (the models under models/marts/)."""
+    rows = con.execute(
+        "select table_name from duckdb_tables() "
+        "where database_name = current_database() and schema_name = ? and not temporary order by table_name",
+        [MART_SCHEMA],
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def export_marts(
+    con: duckdb.DuckDBPyConnection, exports_dir: Path, run_id: str
+) -> tuple[dict[str, Path], dict[str, int]]:
+    """Write every mart to a run-private temp Parquet file; returns {mart: temp path}, {mart: rows}.
+
+    The temp files sit next to their targets so publishing them is a same-filesystem rename.
+    """
+    exports_dir.mkdir(parents=True, exist_ok=True)
+    temps: dict[str, Path] = {}
+    counts: dict[str, int] = {}
+    try:
+        for mart in list_marts(con):
+            temps[mart] = exports_dir / f".{mart}.{run_id}.parquet.tmp"
+            con.execute(
+                f'copy {MART_SCHEMA}."{mart}" to {_quote_literal(str(temps[mart]))} '
+                "(format parquet, compression zstd)"
+            )
+            counts[mart] = len(con.table(f'{MART_SCHEMA}."{mart}"'))
+    except BaseException:
+        for temp in temps.values():
+            temp.unlink(missing_ok=True)
+        raise
+    return temps, counts
+
+
+def _remove_database(path: Path) -> None:
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
+def build_warehouse(
+    settings: Settings | None = None,
+    run_id: str | None = None,
+    *,
+    lock_timeout: float | None = 3600.0,
+    keep_failed_build: bool = False,
+) -> BuildResult:
+    """Build, check and atomically publish ``warehouse/marts.duckdb`` and the mart exports.
+
+    Raises :class:`DbtBuildError` or :class:`WarehouseCheckError` without publishing anything,
+    and :class:`WarehouseLockTimeout` when another build keeps the lock past ``lock_timeout``.
+    """
+    settings = settings or load_settings()
+    run_id = run_id or new_run_id()
+    if not _RUN_ID.match(run_id):
+        raise WarehouseError(f"unsafe run id {run_id!r} (letters, digits, '_', '.', '-')")
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    database = settings.build_dir / f"{run_id}.duckdb"
+    run_dir = settings.build_dir / run_id
+    with build_lock(settings.warehouse_dir / LOCK_FILE, lock_timeout) as waited:
+        timings["lock_wait_s"] = waited
+        ensure_placeholders(settings.lake_root)
+        _remove_database(database)  # leftovers of a kept failed build with the same run id
+        temps: dict[str, Path] = {}
+        try:
+            phase = time.monotonic()
+            run_dbt_build(settings, database, run_dir)
+            timings["dbt_build_s"] = time.monotonic() - phase
+
+            phase = time.monotonic()
+            with duckdb.connect(str(database)) as con:
+                problems = sanity_problems(con, published_manifests(settings.lake_root, "crawl/pages"))
+                if problems:
+                    raise WarehouseCheckError(f"{database}: sanity checks failed:\n" + "\n".join(problems))
+                timings["checks_s"] = time.monotonic() - phase
+                phase = time.monotonic()
+                temps, row_counts = export_marts(con, settings.exports_dir, run_id)
+                con.execute("checkpoint")
+            timings["export_s"] = time.monotonic() - phase
+
+            phase = time.monotonic()
+            exports = {mart: settings.exports_dir / f"{mart}.parquet" for mart in temps}
+            for mart, temp in temps.items():
+                temp.replace(exports[mart])
+            database.replace(settings.marts_path)
+            timings["publish_s"] = time.monotonic() - phase
+        except BaseException:
+            for temp in temps.values():
+                temp.unlink(missing_ok=True)
+            if not keep_failed_build:
+                _remove_database(database)
+            logger.error("warehouse build %s failed; published files unchanged, logs in %s", run_id, run_dir)
+            raise
+    _remove_database(database)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    timings["total_s"] = time.monotonic() - started
+    logger.info("published %s (%s) in %.1f s", settings.marts_path, row_counts, timings["total_s"])
+    return BuildResult(run_id, settings.marts_path, exports, row_counts, timings)
+
+
+def main() -> int:
+    """``python -m linkwarehouse.warehouse``: build and publish with the environment's settings."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        result = build_warehouse()
+    except WarehouseError as exc:
+        logger.error("%s", exc)
+        return 1
+    print(json.dumps(result.summary()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Sanity checks on a freshly built warehouse file, run after ``dbt build`` and before publishing.
+
+dbt's own tests check each model's logic; these checks compare the build with the outside
+world (the lake's ``_SUCCESS`` manifests) so a crawl that the build silently lost, or a
+PageRank that no longer sums to 1, blocks the publish instead of reaching BI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import duckdb
+
+__all__ = ["PAGERANK_TOLERANCE", "sanity_problems"]
+
+PAGERANK_TOLERANCE = 1e-9
+
+
+def _manifest_rows(manifests: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
+    rows = {}
+    for manifest in manifests:
+        partition = manifest["partition"]
+        rows[(partition["site"], partition["crawl_id"])] = int(manifest["rows"])
+    return rows
+
+
+def sanity_problems(con: duckdb.DuckDBPyConnection, page_manifests: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Every way the built file disagrees with the crawl/pages manifests; empty when it is sound.
+
+    ``page_manifests`` are :func:`linkwarehouse.lake.published_manifests` of ``crawl/pages``.
+    Only published crawls (those in ``int_crawls_sequenced``) are compared: a pages partition
+    without a crawl/runs row is an unfinished crawl and rightly absent from the marts.
+    """
+    expected = _manifest_rows(page_manifests)
+    crawls = con.sql("select site, crawl_id from intermediate.int_crawls_sequenced order by all").fetchall()
+    built = dict(
+        ((site, crawl_id), rows)
+        for site, crawl_id, rows in con.sql(
+            "select site, crawl_id, count(*) from main.page_link_metrics group by all"
+        ).fetchall()
+    )
+    problems = []
+    for site, crawl_id in crawls:
+        where = f"site {site!r} crawl {crawl_id!r}"
+        rows, manifest_rows = built.get((site, crawl_id), 0), expected.get((site, crawl_id))
+        if manifest_rows is None:
+            problems.append(f"{where}: published but crawl/pages has no _SUCCESS manifest")
+        elif rows != manifest_rows:
+            problems.append(f"{where}: page_link_metrics has {rows} rows, the pages manifest {manifest_rows}")
+    for site, crawl_id, total in con.sql(
+        "select site, crawl_id, sum(internal_pagerank) from main.page_link_metrics group by all order by all"
+    ).fetchall():
+        if total is None or abs(total - 1.0) > PAGERANK_TOLERANCE:
+            problems.append(f"site {site!r} crawl {crawl_id!r}: internal_pagerank sums to {total!r}, not 1")
+    if crawls and not built:
+        problems.append(f"page_link_metrics is empty although {len(crawls)} crawl(s) are published")
+    return problems
