@@ -13,6 +13,7 @@ import ipaddress
 import json
 import os
 import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -83,14 +84,28 @@ class UrlRules(_Strict):
         return value
 
 
-class Ga4Source(_Strict):
+class _GoogleSource(_Strict):
+    """What GA4 and Search Console extraction share: credentials, revision window, history.
+
+    Recent days are revised by Google, so every run re-fetches the last ``lookback_days``.
+    ``catchup``/``start_date`` decide whether Airflow backfills missed days from ``start_date``.
+    """
+
+    conn_id: str = "google_cloud_default"
+    lookback_days: Annotated[int, Field(ge=1, le=90)] = 4
+    catchup: bool = False
+    start_date: date | None = None
+
+
+class Ga4Source(_GoogleSource):
     property_id: Annotated[str, Field(pattern=r"^[0-9]+$")]
-    conn_id: str = "google_cloud_default"
+    page_size: Annotated[int, Field(gt=0, le=250_000)] = 100_000
 
 
-class GscSource(_Strict):
+class GscSource(_GoogleSource):
     site_url: Annotated[str, Field(pattern=r"^(sc-domain:[^\s/]+|https?://\S+)$")]
-    conn_id: str = "google_cloud_default"
+    data_state: Literal["final", "all"] = "final"
+    row_limit: Annotated[int, Field(gt=0, le=25_000)] = 25_000
 
 
 class Schedules(_Strict):

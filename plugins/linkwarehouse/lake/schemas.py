@@ -144,6 +144,57 @@ ALERTS_SENT = LakeTable(
     file_key="alert_id",
 )
 
+GA4_PAGES = LakeTable(
+    "ga4_pages",
+    pa.schema(
+        [
+            # One row per GA4 (hostName, pagePath) of the day; landing_* come from the same
+            # path as landingPage. page_url is null for "(other)" / "(not set)" rows.
+            ("page_url", pa.string()),
+            ("host_name", pa.string()),
+            ("page_path", pa.string()),
+            ("views", pa.int64()),
+            ("sessions", pa.int64()),
+            ("engaged_sessions", pa.int64()),
+            ("key_events", pa.float64()),
+            ("total_users", pa.int64()),
+            ("landing_sessions", pa.int64()),
+            ("landing_engaged_sessions", pa.int64()),
+            ("landing_key_events", pa.float64()),
+            ("is_other", pa.bool_()),
+            ("sampled", pa.bool_()),
+            ("thresholded", pa.bool_()),
+            ("data_loss_from_other_row", pa.bool_()),
+            ("property_id", pa.string()),
+            ("fetched_at", _TS),
+        ]
+    ),
+    ("site", "date"),
+)
+
+_GSC_METRICS = [
+    ("clicks", pa.int64()),
+    ("impressions", pa.int64()),
+    ("ctr", pa.float64()),
+    ("position", pa.float64()),
+    ("data_state", pa.string()),
+    ("search_type", pa.string()),
+    ("site_url", pa.string()),
+    ("fetched_at", _TS),
+]
+
+GSC_PAGES = LakeTable(
+    "gsc_pages",
+    pa.schema([("page_url", pa.string()), ("page", pa.string()), *_GSC_METRICS]),
+    ("site", "date"),
+)
+
+GSC_PAGE_QUERIES = LakeTable(
+    "gsc_page_queries",
+    pa.schema([("page_url", pa.string()), ("page", pa.string()), ("query", pa.string()), *_GSC_METRICS]),
+    ("site", "date"),
+)
+
 TABLES: dict[str, LakeTable] = {
     table.name: table
     for table in (
@@ -154,6 +205,9 @@ TABLES: dict[str, LakeTable] = {
         CRAWL_HREFLANG,
         CRAWL_RUNS,
         ALERTS_SENT,
+        GA4_PAGES,
+        GSC_PAGES,
+        GSC_PAGE_QUERIES,
     )
 }
 
