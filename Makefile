@@ -39,11 +39,12 @@ format: bootstrap
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Resolve the newest allowed versions in a scratch venv and pin the full set (Airflow-style).
+# Resolve the newest allowed versions in a scratch venv and pin the full set (Airflow-style),
+# benchmark-only extras included so `pip install -c constraints.txt -e '.[bench]'` is pinned too.
 constraints:
 	rm -rf .venv-constraints
 	$(PYTHON) -m venv .venv-constraints
-	.venv-constraints/bin/python -m pip install --quiet -e '.[dev]'
+	.venv-constraints/bin/python -m pip install --quiet -e '.[dev,bench]'
 	{ echo "# Full resolved set for linkwarehouse; regenerate with 'make constraints'."; \
 	  .venv-constraints/bin/python -m pip freeze --exclude-editable | LC_ALL=C sort -f; } > constraints.txt
 	rm -rf .venv-constraints

@@ -22,8 +22,8 @@ from linkwarehouse.settings import Settings
 
 # Progress worth showing on a terminal; everything else goes to the per-DAG log file.
 _ECHO = re.compile(
-    r"progress: |published crawl |dbt \| \S+\s+(Finished running|Done\. PASS)|published \S+marts|"
-    r"new orphans|alert \S+ (for|already)|Task failed|Traceback|ERROR"
+    r"progress: |published crawl \S+ of site \S+: |dbt \| \S+\s+(Finished running|Done\. PASS)|"
+    r"published \S+marts|new orphans|alert \S+ (for|already)|Task failed|Traceback|\bERROR\b"
 )
 _DECORATION = re.compile(
     r"^\S+Z \[\w+\s*\] |\s+\[[\w.]+\] loc=\S+$|^\[crawler\] \S+ \S+ \[[\w.]+\] \w+: |^dbt \| \S+\s+"
