@@ -23,7 +23,8 @@ from linkwarehouse.settings import Settings
 # Progress worth showing on a terminal; everything else goes to the per-DAG log file.
 _ECHO = re.compile(
     r"progress: |published crawl \S+ of site \S+: |dbt \| \S+\s+(Finished running|Done\. PASS)|"
-    r"published \S+marts|new orphans|alert \S+ (for|already)|Task failed|Traceback|\bERROR\b"
+    r"published \S+marts|day \S+: published (\S+ )?\d+ rows|new orphans|alert \S+ (for|already)|"
+    r"Task failed|Traceback|\bERROR\b"
 )
 _DECORATION = re.compile(
     r"^\S+Z \[\w+\s*\] |\s+\[[\w.]+\] loc=\S+$|^\[crawler\] \S+ \S+ \[[\w.]+\] \w+: |^dbt \| \S+\s+"
@@ -34,7 +35,7 @@ def _terminal_line(line: str) -> str:
     """Strip Airflow's and Scrapy's log decoration from a line shown on the terminal."""
     for _ in range(2):
         line = _DECORATION.sub("", line)
-    return line.strip()[:200]
+    return line.split(" (quota", 1)[0].strip()[:200]
 
 
 class DagRunFailed(RuntimeError):

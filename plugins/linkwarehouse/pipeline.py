@@ -41,10 +41,22 @@ def terminate_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def run_dags(airflow: LocalAirflow, sites: SitesFile, label: str, echo: Echo) -> dict[str, float]:
-    """One scheduler-equivalent pass: every site's crawl, then the build, then the alerts."""
+def pipeline_dag_ids(sites: SitesFile, *, google: bool = True) -> list[str]:
+    """DAG ids in the order the scheduler's Asset triggers would run them.
+
+    Google data first, so the crawl can fetch URLs known only from GA4/Search Console.
+    """
+    dag_ids = []
+    for site in sites.sites:
+        if google:
+            dag_ids += [f"{source}_{site.name}" for source in ("ga4", "gsc") if getattr(site, source)]
+        dag_ids.append(f"crawl_{site.name}")
+    return [*dag_ids, "warehouse_build", "link_alerts"]
+
+
+def run_dags(airflow: LocalAirflow, dag_ids: list[str], label: str, echo: Echo) -> dict[str, float]:
+    """Run DAGs one after the other, as their Asset schedules would."""
     timings: dict[str, float] = {}
-    dag_ids = [f"crawl_{site.name}" for site in sites.sites] + ["warehouse_build", "link_alerts"]
     for dag_id in dag_ids:
         echo(f"  [{label}] {dag_id} ...")
         timings[dag_id] = airflow.run_dag(dag_id)
@@ -63,8 +75,12 @@ class DemoResult:
 
 
 def run_demo(settings: Settings, *, airflow_home: Path | None = None, echo: Echo = print) -> DemoResult:
-    """Crawl version 1 (baseline) then version 2 (pages lost their links) of the demo site."""
+    """Crawl version 1 (baseline) then version 2 (pages lost their links) of the demo site.
+
+    Round 1 also pulls GA4 and Search Console data from local stand-ins of the Google APIs.
+    """
     from linkwarehouse.demo import DemoSiteServer, WebhookReceiver, write_site
+    from linkwarehouse.google.demo import start_demo_google
 
     started = time.monotonic()
     sites = SitesFile(sites=[load_sites(settings.config_path).site(DEMO_SITE)])
@@ -79,25 +95,34 @@ def run_demo(settings: Settings, *, airflow_home: Path | None = None, echo: Echo
     with terminate_on_sigterm(), WebhookReceiver() as receiver:
         server = DemoSiteServer(site_dirs[1])
         server.start()
+        google = None
         try:
             base_url = server.base_url
+            google = start_demo_google(base_url, settings.state_dir)
             env = {
                 "DEMO_SITE_URL": base_url,
                 WEBHOOK_ENV: json.dumps({"conn_type": "http", "host": receiver.base_url}),
+                **google.env(),
             }
             airflow = LocalAirflow(settings, extra_env=env, home=airflow_home, echo=echo)
             echo(f"  demo site (version 1) at {base_url}/ · alert webhook at {receiver.base_url}/")
+            google_url = google.server.base_url.rstrip("/")
+            echo(f"  Google Analytics 4 and Search Console stand-ins at {google_url}/")
             airflow.migrate()
-            echo("Round 1: baseline crawl of the demo site")
-            timings.update({f"round1/{k}": v for k, v in run_dags(airflow, sites, "round 1", echo).items()})
+            echo("Round 1: GA4 and Search Console data, then a baseline crawl of the demo site")
+            round1 = run_dags(airflow, pipeline_dag_ids(sites), "round 1", echo)
+            timings.update({f"round1/{k}": v for k, v in round1.items()})
             port = server.port
             server.stop()
             server = DemoSiteServer(site_dirs[2], port=port)
             server.start()
             echo("Round 2: version 2 of the site dropped the last links to a few pages")
-            timings.update({f"round2/{k}": v for k, v in run_dags(airflow, sites, "round 2", echo).items()})
+            round2 = run_dags(airflow, pipeline_dag_ids(sites, google=False), "round 2", echo)
+            timings.update({f"round2/{k}": v for k, v in round2.items()})
         finally:
             server.stop()
+            if google is not None:
+                google.stop()
         alerts = list(receiver.received)
     timings["total"] = time.monotonic() - started
     return DemoResult(base_url=base_url, site_dirs=site_dirs, alerts=alerts, timings=timings)
@@ -108,4 +133,4 @@ def run_sites(settings: Settings, sites: SitesFile, *, echo: Echo = print) -> di
     with terminate_on_sigterm():
         airflow = LocalAirflow(settings, echo=echo)
         airflow.migrate()
-        return run_dags(airflow, sites, "run", echo)
+        return run_dags(airflow, pipeline_dag_ids(sites), "run", echo)
