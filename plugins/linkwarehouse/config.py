@@ -46,6 +46,36 @@ class CrawlLimits(_Strict):
     user_agent: str = "LinkWarehouseBot/0.1 (+https://github.com/linkwarehouse)"
     respect_robots: bool = True
     follow_nofollow: bool = True
+    fetch_known_urls: bool = Field(
+        default=True,
+        description="Also fetch URLs known from the lake (previous crawl, GA4, GSC) once links run dry.",
+    )
+    workers: Annotated[int, Field(ge=1, le=16)] = Field(
+        default=1,
+        description="Crawl processes sharing the frontier (URL-hash partitioned); 2 uses two cores.",
+    )
+    autothrottle: bool = Field(
+        default=False, description="Adapt the delay to the server's latency (Scrapy AutoThrottle)."
+    )
+    retries: Annotated[int, Field(ge=0, le=10)] = 2
+    retry_backoff: Annotated[float, Field(ge=0)] = Field(
+        default=1.0, description="Seconds before the first retry of a 5xx/429; doubled per retry."
+    )
+    retry_after_max: Annotated[float, Field(ge=0)] = Field(
+        default=60.0, description="Longest Retry-After honoured; a longer one ends the retries."
+    )
+    max_redirects: Annotated[int, Field(ge=0, le=50)] = 10
+    max_url_length: Annotated[int, Field(ge=64)] = 2048
+    trap_max_segment_repeats: Annotated[int, Field(ge=1)] = Field(
+        default=2, description="A path segment repeated more often than this marks a spider trap."
+    )
+    trap_max_query_params: Annotated[int, Field(ge=1)] = Field(
+        default=5, description="More distinct query parameters than this marks a facet combination trap."
+    )
+    trap_max_pattern_urls: Annotated[int, Field(ge=1)] = Field(
+        default=1000,
+        description="Most URLs one calendar/facet pattern (path + parameter names, dates masked) may add.",
+    )
     allow_private_networks: list[str] = Field(
         default_factory=list,
         description="CIDRs the crawler may connect to although they are not public (e.g. 127.0.0.1/32).",
@@ -72,6 +102,10 @@ class UrlRules(_Strict):
     fold_index: bool = False
     include: list[str] = Field(default_factory=list, description="Regexes; a URL must match one (if any).")
     exclude: list[str] = Field(default_factory=list, description="Regexes; a matching URL is not crawled.")
+    crawl_params: list[str] | None = Field(
+        default=None,
+        description="Query parameter patterns a fetched URL may carry (null: any; []: no query URL).",
+    )
 
     @field_validator("include", "exclude")
     @classmethod
@@ -121,6 +155,33 @@ class AlertRoute(_Strict):
     min_new_orphans: Annotated[int, Field(ge=1)] = 1
 
 
+LinkPosition = Literal["content", "aside", "header", "nav", "footer"]
+
+
+class EquityVariant(_Strict):
+    """How the warehouse's equity columns model link equity for this site (dbt docs:
+    link_definitions, "Equity variants"); the defaults are the plain internal PageRank.
+
+    ``eligibility: screaming_frog`` passes the equity of redirecting and canonicalised URLs to
+    their targets; ``nofollow: dilute`` lets nofollow links take their share and pass nothing
+    (OnCrawl); ``position_weights`` splits a page's equity by link region (regions left out
+    weigh 1), e.g. ``{content: 1.0, aside: 0.5, header: 0.3, nav: 0.3, footer: 0.2}``.
+    """
+
+    eligibility: Literal["all", "screaming_frog"] = "all"
+    nofollow: Literal["ignore", "dilute"] = "ignore"
+    position_weights: dict[LinkPosition, Annotated[float, Field(ge=0)]] | None = None
+
+    def is_plain(self) -> bool:
+        return self.eligibility == "all" and self.nofollow == "ignore" and not self.position_weights
+
+
+class WarehouseOptions(_Strict):
+    """Per-site options of the warehouse build (passed to dbt as vars)."""
+
+    equity: EquityVariant = Field(default_factory=EquityVariant)
+
+
 class SiteConfig(_Strict):
     """One site. ``name`` is the slug used in DAG ids, lake partitions and marts."""
 
@@ -135,6 +196,7 @@ class SiteConfig(_Strict):
     gsc: GscSource | None = None
     schedule: Schedules = Field(default_factory=Schedules)
     alerts: AlertRoute = Field(default_factory=AlertRoute)
+    warehouse: WarehouseOptions = Field(default_factory=WarehouseOptions)
 
     @field_validator("start_urls", "sitemaps")
     @classmethod
