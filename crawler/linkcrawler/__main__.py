@@ -13,7 +13,9 @@ arguments or config.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -23,8 +25,9 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from linkcrawler.coordinator import Coordinator
 from linkcrawler.spiders.site import SiteSpider
-from linkwarehouse.config import ConfigError, load_sites
+from linkwarehouse.config import ConfigError, SiteConfig, load_sites
 from linkwarehouse.lake import LakeError, partition_dir
 from linkwarehouse.lake.schemas import CRAWL_PAGES
 
@@ -41,19 +44,22 @@ def _parser() -> argparse.ArgumentParser:
         "--run-id", default=None, help="staging folder name (default crawl-<site>-<crawl id>)"
     )
     parser.add_argument("--log-level", default=None, help="override LOG_LEVEL (default INFO)")
+    # Internal: started by the coordinator of a multi-process crawl (crawl.workers > 1).
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--coordinator", default=None, help=argparse.SUPPRESS)
     return parser
 
 
-def _check_inputs(args: argparse.Namespace) -> str | None:
-    """Fail fast, before Scrapy starts, on what the spider would reject: returns the message."""
+def _check_inputs(args: argparse.Namespace) -> SiteConfig | str:
+    """Fail fast, before Scrapy starts, on what the spider would reject: the site, or the message."""
     try:
-        load_sites(args.config).site(args.site)
+        site = load_sites(args.config).site(args.site)
         partition_dir(args.lake, CRAWL_PAGES, {"site": args.site, "crawl_id": args.crawl_id})
     except (ConfigError, LakeError) as exc:
         return str(exc)
     except KeyError as exc:
         return f"{args.config}: {exc.args[0]}"
-    return None
+    return site
 
 
 def outcome(stats: dict[str, Any], site: str, crawl_id: str, elapsed: float) -> dict[str, Any]:
@@ -90,12 +96,43 @@ def _print_summary(result: dict[str, Any], stats: dict[str, Any]) -> None:
         print(f"  {key}: {stats[key]}")
 
 
+def _coordinate(args: argparse.Namespace, site: SiteConfig) -> int:
+    """Run a multi-process crawl (coordinator.py) and print the same summary as a single process."""
+    logging.basicConfig(
+        level=(args.log_level or "INFO").upper(), format="%(asctime)s [%(name)s] %(levelname)s: %(message)s"
+    )
+    run_id = args.run_id or f"crawl-{args.site}-{args.crawl_id}"
+    began = time.monotonic()
+    coordinator = Coordinator(site, args.config, args.crawl_id, args.lake, run_id, args.log_level)
+    try:
+        ended = asyncio.run(coordinator.run())
+    except Exception as exc:  # publishing failed: never leave a half-published crawl unexplained
+        logging.getLogger("linkcrawler").exception("crawl %s failed", args.crawl_id)
+        ended = {"published": False, "abort_reason": f"{type(exc).__name__}: {exc}"}
+    row = ended.get("row", {})
+    stats = {
+        "linkwarehouse/pages": row.get("pages", sum(coordinator.done)),
+        "linkwarehouse/links": row.get("links", 0),
+        "linkwarehouse/pages/errors": row.get("errors", 0),
+        "linkwarehouse/stop_reason": row.get("stop_reason", coordinator.frontier.stop_reason),
+        "linkwarehouse/published": ended["published"],
+        "linkwarehouse/abort_reason": ended.get("abort_reason"),
+        "linkwarehouse/workers": coordinator.workers,
+    }
+    result = outcome(stats, args.site, args.crawl_id, time.monotonic() - began)
+    _print_summary(result, stats)
+    print(json.dumps(result), flush=True)
+    return EXIT_PUBLISHED if result["published"] else EXIT_NOT_PUBLISHED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    problem = _check_inputs(args)
-    if problem is not None:
-        print(f"linkcrawler: {problem}", file=sys.stderr)
+    site = _check_inputs(args)
+    if isinstance(site, str):
+        print(f"linkcrawler: {site}", file=sys.stderr)
         return EXIT_USAGE
+    if site.crawl.workers > 1 and args.worker is None:
+        return _coordinate(args, site)
     settings = Settings()
     settings.setmodule("linkcrawler.settings", priority="project")
     if args.log_level:
@@ -110,9 +147,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         config=str(args.config),
         lake=str(args.lake),
         run_id=args.run_id,
+        worker=args.worker,
+        coordinator=args.coordinator,
     )
     process.start()
     stats = crawler._stats.get_stats() if crawler._stats is not None else {}  # unset if it never started
+    if args.worker is not None:
+        staged = bool(stats.get("linkwarehouse/staged"))
+        pages = int(stats.get("linkwarehouse/pages", 0))
+        print(f"worker {args.worker}: {pages} pages, {'staged for publishing' if staged else 'NOT staged'}")
+        print(json.dumps({"worker": args.worker, "pages": pages, "staged": staged}), flush=True)
+        return EXIT_PUBLISHED if staged else EXIT_NOT_PUBLISHED
     result = outcome(stats, args.site, args.crawl_id, time.monotonic() - began)
     _print_summary(result, stats)
     print(json.dumps(result), flush=True)

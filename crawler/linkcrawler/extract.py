@@ -28,14 +28,12 @@ from lxml import etree
 from linkcrawler.scope import Scope
 from linkwarehouse.urls import HrefKind, UrlNormalizer, classify_href
 
-#: An http(s) href that still yields no URL (``http://``, ``http://[bad``): recorded, never followed.
-HREF_INVALID = "invalid"
-
 _LINKS = etree.XPath("//a[@href] | //area[@href]")
 _STRING = etree.XPath("string()")
 _FIRST_BASE = etree.XPath("(//base[@href])[1]/@href")
 _LINK_TAGS = etree.XPath("//link[@rel][@href]")
 _META_NAMED = etree.XPath("//meta[@name][@content]")
+_META_REFRESH = etree.XPath("//meta[@http-equiv][@content]")
 _FIRST_TITLE = etree.XPath("(//title)[1]")
 _FIRST_H1 = etree.XPath("(//h1)[1]")
 _INVISIBLE = ("script", "style", "noscript", "template")
@@ -64,6 +62,7 @@ class Extraction:
     facts: dict[str, Any]
     links: list[dict[str, Any]] = field(default_factory=list)
     hreflang: list[dict[str, Any]] = field(default_factory=list)
+    main_text: str = ""
 
 
 def empty_facts() -> dict[str, Any]:
@@ -72,6 +71,10 @@ def empty_facts() -> dict[str, Any]:
         "h1": None,
         "meta_robots": None,
         "canonical": None,
+        "rel_next": None,
+        "rel_prev": None,
+        "meta_refresh": None,
+        "meta_refresh_delay": None,
         "lang": None,
         "word_count": 0,
         "content_hash": hashlib.sha1(b"", usedforsecurity=False).hexdigest(),
@@ -102,39 +105,43 @@ def _own_name_position(element: etree._Element) -> str | None:
     return None
 
 
-class _PositionResolver:
-    """Nearest semantic landmark ancestor, else nearest named one, else ``content``.
+_LOWER = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+#: Elements that may classify the links inside them, in document order (outer before inner):
+#: landmark tags, any role, and class/id values containing a fallback word (checked exactly in
+#: Python, the XPath only narrows the candidates down to a handful per page).
+_LANDMARKS = etree.XPath(
+    "//nav | //header | //footer | //aside | //*[@role] | //*[(@class or @id) and ("
+    + " or ".join(
+        f"contains(translate(concat(@class, ' ', @id), '{_LOWER[0]}', '{_LOWER[1]}'), '{word}')"
+        for word in ("nav", "menu", "breadcrumb", "header", "masthead", "footer", "sidebar")
+    )
+    + ")]"
+)
 
-    Each ancestor is classified once per page (memoised top-down), so a page with hundreds of
-    links under one ``<nav>`` costs one walk up the tree, not one per link.
+
+def link_positions(root: etree._Element, links: list[etree._Element]) -> list[str]:
+    """Position of each link: nearest semantic landmark ancestor, else nearest named one, else content.
+
+    One pass over the few landmark candidates of the page, each labelling the links inside it;
+    inner landmarks come later in document order and so override outer ones.
     """
-
-    def __init__(self) -> None:
-        self._inherited: dict[etree._Element, tuple[str | None, str | None]] = {}
-
-    def position(self, link: etree._Element) -> str:
-        parent = link.getparent()
-        if parent is None:
-            return "content"
-        semantic, named = self._resolve(parent)
-        return semantic or named or "content"
-
-    def _resolve(self, element: etree._Element) -> tuple[str | None, str | None]:
-        path = []
-        node: etree._Element | None = element
-        inherited: tuple[str | None, str | None] = (None, None)
-        while node is not None:
-            known = self._inherited.get(node)
-            if known is not None:
-                inherited = known
-                break
-            path.append(node)
-            node = node.getparent()
-        for node in reversed(path):
-            semantic, named = inherited
-            inherited = (_own_semantic_position(node) or semantic, _own_name_position(node) or named)
-            self._inherited[node] = inherited
-        return inherited
+    semantic: dict[etree._Element, str] = {}
+    named: dict[etree._Element, str] = {}
+    for landmark in _LANDMARKS(root):
+        own_semantic = _own_semantic_position(landmark)
+        own_named = _own_name_position(landmark)
+        if own_semantic is None and own_named is None:
+            continue
+        for link in landmark.iter("a", "area"):
+            if link is landmark:
+                continue
+            if own_semantic is not None:
+                semantic[link] = own_semantic
+            if own_named is not None:
+                named[link] = own_named
+    if not semantic and not named:
+        return ["content"] * len(links)
+    return [semantic.get(link) or named.get(link) or "content" for link in links]
 
 
 def _origin(url: str) -> str:
@@ -158,10 +165,10 @@ class PageExtractor:
         self._parser = etree.HTMLParser(encoding="utf-8", collect_ids=False, no_network=True)
         self._memo: dict[tuple[str, str], str | None] = {}
 
-    def resolve(self, raw: str, base: str) -> str | None:
-        """The normalised target of ``raw`` on a page whose base URL is ``base``."""
+    def resolve(self, raw: str, base: str, origin: str | None = None) -> str | None:
+        """The normalised target of ``raw`` on a page whose base URL is ``base`` (origin: of base)."""
         if raw.startswith("/") and not raw.startswith("//"):
-            key = (raw, _origin(base))
+            key = (raw, origin if origin is not None else _origin(base))
         elif raw.startswith(("http://", "https://")):
             key = (raw, "")
         else:
@@ -184,44 +191,56 @@ class PageExtractor:
         links = self._links(root, page_url, base)
         hreflang = self._head_links(root, page_url, base, facts)
         facts["meta_robots"] = _meta_robots(root)
+        refresh = meta_refresh(root)
+        if refresh is not None:
+            facts["meta_refresh_delay"], target = refresh
+            facts["meta_refresh"] = self.normalize(target, base) if target else None
         facts["lang"] = _lang(root)
         title = _FIRST_TITLE(root)
         facts["title"] = clean_text(_STRING(title[0])) if title else None
         h1 = _FIRST_H1(root)
         facts["h1"] = clean_text(_STRING(h1[0])) if h1 else None
         facts["word_count"], facts["content_hash"] = _visible_text_facts(root)
-        return Extraction(facts, links, hreflang)
+        return Extraction(facts, links, hreflang, main_text(root))
 
     def _links(self, root: etree._Element, page_url: str, base: str) -> list[dict[str, Any]]:
-        positions = _PositionResolver()
+        elements = _LINKS(root)
+        positions = link_positions(root, elements)
+        origin = _origin(base)
+        resolve = self.resolve
+        is_internal = self.scope.is_internal
         rows = []
-        for ordinal, element in enumerate(_LINKS(root), start=1):
+        for ordinal, (element, position) in enumerate(zip(elements, positions, strict=True), start=1):
             raw = element.get("href")
-            href_kind: str = classify_href(raw)
+            if raw.startswith(("/", "http://", "https://")) and not raw.startswith("//"):
+                href_kind = HrefKind.HTTP  # the common case, without classify_href's stripping
+            else:
+                href_kind = classify_href(raw)
             target = None
-            if href_kind == HrefKind.HTTP:
-                target = self.resolve(raw, base)
+            if href_kind is HrefKind.HTTP:
+                target = resolve(raw, base, origin)
                 if target is None:
-                    href_kind = HREF_INVALID
+                    href_kind = HrefKind.INVALID
             if element.tag == "area":
                 kind, anchor, img_alt = "area", "", None
             else:
                 kind, anchor, img_alt = _anchor(element)
-            rel = (element.get("rel") or "").lower().split()
+            rel_value = element.get("rel")
+            rel = rel_value.lower().split() if rel_value else []
             rows.append(
                 {
                     "source_url": page_url,
                     "target_url": target,
                     "raw_href": raw,
-                    "href_kind": str(href_kind),
+                    "href_kind": href_kind.value,
                     "anchor_text": anchor,
                     "kind": kind,
                     "img_alt": img_alt,
                     "rel": rel,
                     "nofollow": "nofollow" in rel,
-                    "position": positions.position(element),
+                    "position": position,
                     "ordinal": ordinal,
-                    "is_internal": target is not None and self.scope.is_internal(target),
+                    "is_internal": target is not None and is_internal(target),
                 }
             )
         return rows
@@ -229,14 +248,13 @@ class PageExtractor:
     def _head_links(
         self, root: etree._Element, page_url: str, base: str, facts: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """Fill ``facts['canonical']`` (first canonical) and return the hreflang alternates."""
+        """Fill canonical / rel next / rel prev (first of each) and return the hreflang alternates."""
         alternates = []
-        canonical_seen = False
         for element in _LINK_TAGS(root):
             rel = element.get("rel").lower().split()
-            if "canonical" in rel and not canonical_seen:
-                canonical_seen = True
-                facts["canonical"] = self.normalize(element.get("href"), base)
+            for name, column in (("canonical", "canonical"), ("next", "rel_next"), ("prev", "rel_prev")):
+                if name in rel and facts[column] is None:
+                    facts[column] = self.normalize(element.get("href"), base)
             hreflang = element.get("hreflang")
             if "alternate" in rel and hreflang is not None:
                 alternates.append(
@@ -251,6 +269,8 @@ class PageExtractor:
 
 def _anchor(element: etree._Element) -> tuple[str, str, str | None]:
     """``(kind, anchor_text, img_alt)`` of an ``<a>`` element."""
+    if len(element) == 0:  # no child nodes at all: the common text-only link, without XPath
+        return "a", clean_text(element.text or ""), None
     text = clean_text(_STRING(element))
     image = next(element.iter("img"), None)
     alt = image.get("alt") if image is not None else None
@@ -297,3 +317,86 @@ def _visible_text_facts(root: etree._Element) -> tuple[int, str]:
         etree.strip_elements(body, *_INVISIBLE, with_tail=False)
         words = _STRING(body).split()
     return len(words), hashlib.sha1(" ".join(words).encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+_REFRESH = re.compile(r"^\s*([0-9]*\.?[0-9]*)\s*(?:[;,]\s*(?:url\s*=\s*)?(.*))?$", re.IGNORECASE | re.DOTALL)
+
+
+def meta_refresh(root: etree._Element) -> tuple[float, str | None] | None:
+    """``(delay, raw target)`` of the first ``<meta http-equiv=refresh>`` (HTML's parsing rules).
+
+    The target is ``None`` for a refresh of the page itself (``content="30"``); quotes around
+    the URL are dropped as browsers do. ``None`` when there is no usable refresh.
+    """
+    for meta in _META_REFRESH(root):
+        if meta.get("http-equiv").strip().lower() != "refresh":
+            continue
+        match = _REFRESH.match(meta.get("content"))
+        if match is None or not match.group(1) or match.group(1) == ".":
+            return None
+        target = (match.group(2) or "").strip()
+        if target[:1] in ("'", '"'):
+            quote = target[0]
+            target = target[1:].split(quote, 1)[0]
+        return float(match.group(1)), target.strip() or None
+    return None
+
+
+_BOILERPLATE_TAGS = ("nav", "aside", "footer", "form", "header")
+_BOILERPLATE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search"})
+_MAIN = etree.XPath("(//main | //*[@role='main'])[1]")
+_BOILERPLATE_CANDIDATES = etree.XPath(
+    "descendant::*[self::nav or self::aside or self::footer or self::form or self::header"
+    " or @role or @class or @id]"
+)
+_ARTICLES = etree.XPath("//article")
+#: Main text beyond this is cut: it feeds link suggestions, not archiving.
+MAIN_TEXT_MAX_CHARS = 100_000
+
+
+def main_text(root: etree._Element) -> str:
+    """The page's main text with boilerplate removed (mutates the tree: call last).
+
+    The content root is ``<main>``/``role=main``, else the only ``<article>``, else ``<body>``.
+    Inside it, navigation, header (only when the root is ``<body>``), footer, aside, forms,
+    landmark roles and elements named like them by class/id (the link-position fallback words)
+    are dropped; scripts and styles were already stripped by the word count.
+    """
+    found = _MAIN(root)
+    if not found:
+        articles = _ARTICLES(root)
+        found = articles if len(articles) == 1 else [root.find("body")]
+    content = found[0]
+    if content is None:
+        return ""
+    drop = []
+    for element in _BOILERPLATE_CANDIDATES(content):
+        tag = element.tag
+        if tag in _BOILERPLATE_TAGS:
+            if not (tag == "header" and content.tag != "body"):
+                drop.append(element)
+            continue
+        role = element.get("role")
+        landmark_role = role and not _BOILERPLATE_ROLES.isdisjoint(role.lower().split())
+        if landmark_role or _own_name_position(element) is not None:
+            drop.append(element)
+    for element in drop:
+        _remove_keeping_tail(element)
+    # Text nodes joined with a space: block elements (<h1>Title</h1><p>Text) must not glue words.
+    text = " ".join(" ".join(content.itertext()).split())
+    return text[:MAIN_TEXT_MAX_CHARS]
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    """Remove ``element`` (and its subtree) but keep the text that follows it."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)

@@ -15,11 +15,12 @@ Row = dict[str, Any]
 
 @dataclass(slots=True)
 class PageItem:
-    """One crawl/pages row plus the crawl/links and crawl/hreflang rows found on that page."""
+    """One crawl/pages row plus the crawl/links, crawl/hreflang and crawl/page_text rows of that page."""
 
     page: Row
     links: list[Row] = field(default_factory=list)
     hreflang: list[Row] = field(default_factory=list)
+    text: Row | None = None
 
 
 @dataclass(slots=True)
@@ -31,6 +32,7 @@ class RedirectItem:
 
 @dataclass(slots=True)
 class SitemapItem:
-    """The crawl/sitemap_urls rows of one sitemap file."""
+    """The crawl/sitemap_urls rows of one sitemap file, and its crawl/sitemaps row."""
 
     rows: list[Row]
+    file: Row | None = None

@@ -1,128 +1,53 @@
-"""Downloader middlewares, one concern each: the SSRF guard and the robots.txt policy.
+"""Downloader middlewares, one concern each: SSRF pre-check, robots.txt policy, retries.
 
-Both refuse requests by raising an :class:`~scrapy.exceptions.IgnoreRequest` subclass that says
-why, so the spider's errback can record the refusal as a crawl/pages row instead of the request
-silently disappearing.
+Refusals raise an :class:`~scrapy.exceptions.IgnoreRequest` subclass that says why (errors.py),
+so the spider's errback records them as crawl/pages rows instead of the request silently
+disappearing.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
-from collections.abc import Callable, Iterable
+import email.utils
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Request
-from scrapy.robotstxt import RobotParser
+from scrapy.exceptions import DownloadFailedError, NotConfigured, ResponseDataLossError
+from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.asyncio import sleep
 from scrapy.utils.httpobj import urlparse_cached
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+from linkcrawler.errors import HostUnresolvable, RobotsDisallowed, RobotsUnavailable, SsrfRefused
+from linkcrawler.ssrf import AddressPolicy, is_public_address, resolve_host
+
+__all__ = [
+    "AddressPolicy",
+    "BackoffRetryMiddleware",
+    "HostUnresolvable",
+    "RobotsDisallowed",
+    "RobotsPolicyMiddleware",
+    "RobotsUnavailable",
+    "SsrfGuardMiddleware",
+    "SsrfRefused",
+    "is_public_address",
+    "retry_delay",
+]
+
+logger = logging.getLogger(__name__)
 Resolver = Callable[[str], Any]
-
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
-
-
-class SsrfRefused(IgnoreRequest):
-    """The request's host is or resolves to a non-public address the site may not reach."""
-
-    def __init__(self, url: str, host: str, address: str) -> None:
-        self.address = address
-        super().__init__(f"ssrf_refused: {address} ({host} in {url})")
-
-
-class HostUnresolvable(IgnoreRequest):
-    """The host did not resolve, so it cannot be checked: refused rather than trusted."""
-
-    def __init__(self, url: str, host: str, reason: str) -> None:
-        super().__init__(f"dns_error: {host} did not resolve ({reason}) for {url}")
-
-
-class RobotsDisallowed(IgnoreRequest):
-    """robots.txt disallows the URL for our user agent."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(f"robots_disallowed: {url}")
-
-
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address tunnels to (mapped, 6to4, Teredo, NAT64, compatible)."""
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address.teredo is not None:
-        return address.teredo[1]
-    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
-
-
-def is_public_address(address: IPAddress) -> bool:
-    """True only for globally routable unicast addresses, also behind IPv6 tunnelling prefixes."""
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = _embedded_ipv4(address)
-        if embedded is not None and not is_public_address(embedded):
-            return False
-    return address.is_global and not (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
-
-
-class AddressPolicy:
-    """Public addresses are allowed; others only inside the site's ``allow_private_networks``."""
-
-    def __init__(self, allowed_networks: Iterable[str] = ()) -> None:
-        self.allowed = tuple(ipaddress.ip_network(cidr, strict=False) for cidr in allowed_networks)
-
-    def is_allowed(self, address: IPAddress) -> bool:
-        if is_public_address(address):
-            return True
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        return any(address.version == net.version and address in net for net in self.allowed)
-
-    def refused(self, addresses: Iterable[str]) -> str | None:
-        """The first address that may not be contacted, or ``None`` when all may."""
-        for raw in addresses:
-            address = ipaddress.ip_address(raw.split("%", 1)[0])
-            if not self.is_allowed(address):
-                return str(address)
-        return None
-
-
-async def resolve_host(host: str) -> list[str]:
-    """Every address ``host`` resolves to (an IP literal resolves to itself)."""
-    try:
-        return [str(ipaddress.ip_address(host))]
-    except ValueError:
-        pass
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    else:
-        infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    return sorted({str(info[4][0]) for info in infos})
 
 
 class SsrfGuardMiddleware:
-    """Refuse, before it is sent, any request whose host resolves to a non-public address.
+    """Refuse, before it is queued for download, any request whose host is not allowed.
 
-    Runs for every request that goes through the downloader: pages, robots.txt, sitemaps and
-    each redirect hop (hops are separate requests here). Resolutions are cached per host for
-    the crawl. Known gap, closed in the crawler issue: Scrapy resolves again when it connects,
-    so a DNS answer that changes in between (rebinding) is not caught here.
+    Runs for every request through the downloader: pages, robots.txt, sitemaps and each
+    redirect hop (hops are separate requests here). Verdicts are cached per host. The
+    authoritative check is the connection-time :class:`~linkcrawler.ssrf.GuardedResolver`;
+    this one makes a refusal cheap and immediate.
     """
 
     def __init__(
@@ -156,12 +81,122 @@ class SsrfGuardMiddleware:
             raise SsrfRefused(request.url, host, refused)
 
 
-class RobotsPolicyMiddleware(RobotsTxtMiddleware):
-    """Scrapy's robots.txt handling (Protego), raising :class:`RobotsDisallowed` on refusal."""
+def _origin(request: Request) -> str:
+    parsed = urlparse_cached(request)
+    return f"{parsed.scheme}://{parsed.netloc}"
 
-    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
-        try:
-            super().process_request_2(rp, request)
-        except IgnoreRequest:
-            self._stats.inc_value("linkwarehouse/refused/robots")
-            raise RobotsDisallowed(request.url) from None
+
+class RobotsPolicyMiddleware:
+    """Apply the origin's robots.txt (RFC 9309 semantics, see robots.py) to every page request.
+
+    Requests with ``dont_obey_robotstxt`` in meta (robots.txt itself, sitemaps) pass. The rules
+    come from the spider's :class:`~linkcrawler.robots.RobotsBook`, which fetches each origin's
+    robots.txt once and is also what discovers sitemaps.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.user_agent = crawler.settings.get("USER_AGENT")
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RobotsPolicyMiddleware:
+        if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
+            raise NotConfigured
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        if request.meta.get("dont_obey_robotstxt"):
+            return
+        book = self.crawler.spider.robots  # type: ignore[union-attr]
+        origin = _origin(request)
+        rules = book.cached(origin) or await book.rules(origin)
+        if rules.allows(request.url, self.user_agent):
+            return
+        if rules.unavailable is not None:
+            self.stats.inc_value("linkwarehouse/refused/robots_unavailable")
+            raise RobotsUnavailable(request.url, rules.unavailable)
+        self.stats.inc_value("linkwarehouse/refused/robots")
+        raise RobotsDisallowed(request.url)
+
+
+def retry_delay(
+    retry_after: bytes | None, attempt: int, backoff: float, now: datetime | None = None
+) -> float:
+    """Seconds to wait before retry number ``attempt + 1``: Retry-After if given, else backoff.
+
+    ``Retry-After`` is delta-seconds or an HTTP date (RFC 9110 10.2.3); an unparseable one
+    falls back to the exponential backoff ``backoff * 2**attempt``.
+    """
+    fallback = backoff * (2**attempt)
+    if not retry_after:
+        return fallback
+    value = retry_after.decode("latin-1").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return fallback
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+# Connection dropped mid-response; refused connections and DNS failures are not transient.
+_TRANSIENT = (DownloadFailedError, ResponseDataLossError)
+
+
+class BackoffRetryMiddleware:
+    """Retry 5xx/429/408 responses and dropped connections with backoff, honouring Retry-After.
+
+    Scrapy's RetryMiddleware retries at once and ignores Retry-After. Here the wait is the
+    server's Retry-After (up to ``crawl.retry_after_max``; a longer one ends the retries, the
+    last response is recorded) or ``retry_backoff * 2**n``. Timeouts are not retried: a page
+    slower than the timeout would stall the crawl again. ``meta['lw_retries']`` counts the
+    retries so the page row records them.
+    """
+
+    RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.max_retries = settings.getint("LINKWAREHOUSE_RETRIES")
+        self.backoff = settings.getfloat("LINKWAREHOUSE_RETRY_BACKOFF")
+        self.retry_after_max = settings.getfloat("LINKWAREHOUSE_RETRY_AFTER_MAX")
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
+        return cls(crawler)
+
+    async def _retry(self, request: Request, delay: float, why: str) -> Request:
+        attempt = request.meta.get("lw_retries", 0)
+        self.stats.inc_value("linkwarehouse/retries")
+        logger.info("retrying %s in %.1f s (%s, retry %d)", request.url, delay, why, attempt + 1)
+        began = time.monotonic()
+        await sleep(delay)
+        self.stats.inc_value("linkwarehouse/retries/wait_s", round(time.monotonic() - began, 3))
+        retry = request.replace(dont_filter=True)
+        retry.meta["lw_retries"] = attempt + 1
+        return retry
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if response.status not in self.RETRY_STATUSES or request.meta.get("dont_retry"):
+            return response
+        attempt = request.meta.get("lw_retries", 0)
+        if attempt >= self.max_retries:
+            return response
+        delay = retry_delay(response.headers.get(b"Retry-After"), attempt, self.backoff)
+        if delay > self.retry_after_max:
+            self.stats.inc_value("linkwarehouse/retries/retry_after_too_long")
+            return response
+        return await self._retry(request, delay, f"HTTP {response.status}")
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        if not isinstance(exception, _TRANSIENT) or request.meta.get("dont_retry"):
+            return None
+        attempt = request.meta.get("lw_retries", 0)
+        if attempt >= self.max_retries:
+            return None
+        return await self._retry(request, retry_delay(None, attempt, self.backoff), type(exception).__name__)

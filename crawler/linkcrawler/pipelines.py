@@ -1,9 +1,10 @@
-"""The one item pipeline: write the crawl lake tables and publish them only for a complete crawl.
+"""The one item pipeline: stage the crawl lake tables, publish them only for a complete crawl.
 
-Rows are staged per table under ``<lake>/_staging/<run_id>/`` while the crawl runs. When the
-spider closes with reason ``finished`` (a ``max_pages`` stop also finishes normally: the spider
-just stops admitting URLs) every partition ``site=<site>/crawl_id=<id>`` is published and THEN
-the crawl/runs row is written: it is the commit marker the warehouse reads. Any other ending
+Rows are staged per table under ``<lake>/_staging/<run_id>-w<k>/`` while the crawl runs (k is
+this process's worker number, 0 for a single-process crawl). When the spider closes with reason
+``finished`` (a ``max_pages`` stop also finishes normally: the spider just stops admitting
+URLs), a single-process crawl publishes here (publish.py); a worker of a multi-process crawl
+hands its staged parts to the coordinator, which publishes once for all. Any other ending
 (shutdown, cancel, an exception in a callback or here) aborts: staging removed, nothing
 published, the reason kept in the ``linkwarehouse/abort_reason`` stat for the CLI.
 """
@@ -11,10 +12,7 @@ published, the reason kept in the ``linkwarehouse/abort_reason`` stat for the CL
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -22,58 +20,30 @@ from scrapy.crawler import Crawler
 from twisted.python.failure import Failure
 
 from linkcrawler.items import PageItem, RedirectItem, Row, SitemapItem
-from linkwarehouse.lake import PartitionWriter, partition_dir, write_file_partition
+from linkcrawler.publish import CrawlOutcome, discard_staging, publish_crawl, resolve_final_urls
+from linkwarehouse.lake import PartitionWriter
 from linkwarehouse.lake.schemas import (
     CRAWL_HREFLANG,
     CRAWL_LINKS,
+    CRAWL_PAGE_TEXT,
     CRAWL_PAGES,
     CRAWL_REDIRECTS,
-    CRAWL_RUNS,
     CRAWL_SITEMAP_URLS,
+    CRAWL_SITEMAPS,
     CRAWL_TABLES,
 )
-from linkwarehouse.lake.writer import STAGING
 
 if TYPE_CHECKING:
     from linkcrawler.spiders.site import SiteSpider
 
+__all__ = ["PUBLISHABLE_REASONS", "LakePipeline", "resolve_final_urls"]
+
 logger = logging.getLogger(__name__)
 
 PUBLISHABLE_REASONS = frozenset({"finished"})
-
-
-def resolve_final_urls(redirects: Mapping[str, str | None]) -> dict[str, str | None]:
-    """For each 3xx URL, the end of its redirect chain as far as this crawl followed it.
-
-    ``redirects`` maps every 3xx URL to its normalised Location (``None`` when unusable). The
-    chain ends at the first URL that is not itself a 3xx of this crawl; a loop gives ``None``.
-    """
-    finals: dict[str, str | None] = {}
-    for start in redirects:
-        current: str | None = start
-        visited = {start}
-        while current in redirects:
-            following = redirects[current]
-            if following is None:
-                break
-            if following in visited:
-                current = None
-                break
-            visited.add(following)
-            current = following
-        finals[start] = current
-    return finals
-
-
-def _remove_empty_dirs(root: Path) -> None:
-    """Remove empty folders under (and including) ``root``, never touching files."""
-    if not root.is_dir():
-        return
-    for folder, _dirs, _files in os.walk(root, topdown=False):
-        try:
-            Path(folder).rmdir()
-        except OSError:
-            continue
+#: Rows buffered per table before a part is written: bounds a crawl's memory (main text rows
+#: are large, link rows many); parts are cheap, the publisher moves them as they are.
+BATCH_ROWS = {CRAWL_PAGE_TEXT.name: 2_000, CRAWL_LINKS.name: 25_000}
 
 
 class LakePipeline:
@@ -82,7 +52,6 @@ class LakePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.writers: dict[str, PartitionWriter] = {}
-        self.redirect_pages: list[Row] = []
         self.pages = 0
         self.links = 0
         self.errors = 0
@@ -101,12 +70,22 @@ class LakePipeline:
     def spider(self) -> SiteSpider:
         return self.crawler.spider  # type: ignore[return-value]
 
+    @property
+    def staging_run(self) -> str:
+        return f"{self.spider.run_id}-w{self.spider.worker_index}"
+
     def open_spider(self) -> None:
         spider = self.spider
         partition = {"site": spider.site_config.name, "crawl_id": spider.crawl_id}
         self.started_at = datetime.now(UTC)
         self.writers = {
-            table.name: PartitionWriter(spider.lake_root, table, partition, run_id=spider.run_id)
+            table.name: PartitionWriter(
+                spider.lake_root,
+                table,
+                partition,
+                run_id=self.staging_run,
+                batch_rows=BATCH_ROWS.get(table.name, 100_000),
+            )
             for table in CRAWL_TABLES
         }
 
@@ -119,6 +98,8 @@ class LakePipeline:
             stats.inc_value("linkwarehouse/redirects")
         elif isinstance(item, SitemapItem):
             self.writers[CRAWL_SITEMAP_URLS.name].extend(item.rows)
+            if item.file is not None:
+                self.writers[CRAWL_SITEMAPS.name].append(item.file)
             stats.inc_value("linkwarehouse/sitemap_urls", len(item.rows))
         else:
             raise TypeError(f"LakePipeline cannot write a {type(item).__name__} item")
@@ -134,10 +115,9 @@ class LakePipeline:
         if page.get("error") is not None:
             self.errors += 1
             stats.inc_value("linkwarehouse/pages/errors")
-        if status is not None and 300 <= status < 400:
-            self.redirect_pages.append(page)  # final_url is only known at the end
-        else:
-            self.writers[CRAWL_PAGES.name].append(page)
+        if page.get("trap_suspected") is not None:
+            stats.inc_value("linkwarehouse/pages/trap_suspected")
+        self.writers[CRAWL_PAGES.name].append(page)
         if item.links:
             self.writers[CRAWL_LINKS.name].extend(item.links)
             self.links += len(item.links)
@@ -148,6 +128,8 @@ class LakePipeline:
         if item.hreflang:
             self.writers[CRAWL_HREFLANG.name].extend(item.hreflang)
             stats.inc_value("linkwarehouse/hreflang", len(item.hreflang))
+        if item.text is not None:
+            self.writers[CRAWL_PAGE_TEXT.name].append(item.text)
 
     def spider_error(self, failure: Failure, response: Any, spider: Any) -> None:
         self.internal_errors.append(
@@ -157,61 +139,68 @@ class LakePipeline:
     def item_error(self, item: Any, response: Any, spider: Any, failure: Failure) -> None:
         self.internal_errors.append(f"writing a {type(item).__name__}: {failure.getErrorMessage()}")
 
+    def outcome(self, reason: str) -> CrawlOutcome:
+        spider = self.spider
+        return CrawlOutcome(
+            finish_reason=reason,
+            notes=dict(spider.notes),
+            robots={origin: rules.describe() for origin, rules in spider.robots.known.items()},
+            workers=spider.workers,
+        )
+
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats
-        stats.set_value("linkwarehouse/stop_reason", self.spider.stop_reason)
         if self.internal_errors:
             self._abort(f"{len(self.internal_errors)} internal error(s), first: {self.internal_errors[0]}")
-        elif reason not in PUBLISHABLE_REASONS:
+            return
+        if reason not in PUBLISHABLE_REASONS:
             self._abort(f"the crawl did not finish (Scrapy finish reason {reason!r})")
-        else:
-            try:
-                self._publish()
-            except Exception as exc:
-                logger.exception("publishing crawl %s failed", self.spider.crawl_id)
-                self._abort(f"publishing failed: {type(exc).__name__}: {exc}")
+            return
+        try:
+            for writer in self.writers.values():
+                writer.flush()
+            if self.spider.remote is not None:
+                self.spider.remote.staged(self.staging_run, self.outcome(reason))
                 return
-            stats.set_value("linkwarehouse/published", True)
-            logger.info("published crawl %s of site %s", self.spider.crawl_id, self.spider.site_config.name)
+            row = self._publish(reason)
+        except Exception as exc:
+            logger.exception("publishing crawl %s failed", self.spider.crawl_id)
+            self._abort(f"publishing failed: {type(exc).__name__}: {exc}")
+            return
+        stats.set_value("linkwarehouse/stop_reason", row["stop_reason"])
+        # What was published (trap rows are added at publishing), not what passed through here.
+        stats.set_value("linkwarehouse/pages", row["pages"])
+        stats.set_value("linkwarehouse/pages/errors", row["errors"])
+        stats.set_value("linkwarehouse/published", True)
+        logger.info("published crawl %s of site %s", self.spider.crawl_id, self.spider.site_config.name)
 
-    def _publish(self) -> None:
+    def _publish(self, reason: str) -> Row:
         spider = self.spider
-        site = spider.site_config.name
-        finals = resolve_final_urls({row["url"]: row.get("redirect_location") for row in self.redirect_pages})
-        pages = self.writers[CRAWL_PAGES.name]
-        for row in self.redirect_pages:
-            row["final_url"] = finals[row["url"]]
-            pages.append(row)
-        # Withdraw an earlier runs row of this crawl id first: while partitions are swapped the
-        # crawl is invisible rather than inconsistent.
-        runs_dir = partition_dir(spider.lake_root, CRAWL_RUNS, {"site": site})
-        (runs_dir / f"{spider.crawl_id}.parquet").unlink(missing_ok=True)
-        extra = {"crawl_id": spider.crawl_id, "stop_reason": spider.stop_reason}
-        for writer in self.writers.values():
-            writer.publish(extra)
-        write_file_partition(spider.lake_root, CRAWL_RUNS, {"site": site}, [self._runs_row()])
-        _remove_empty_dirs(spider.lake_root / STAGING / spider.run_id)
-
-    def _runs_row(self) -> Row:
-        spider = self.spider
-        return {
-            "crawl_id": spider.crawl_id,
-            "started_at": self.started_at,
-            "finished_at": datetime.now(UTC),
-            "pages": self.pages,
-            "links": self.links,
-            "errors": self.errors,
-            "stop_reason": spider.stop_reason,
-            "config_hash": spider.site_config.config_hash(),
-            "start_urls": spider.seed_urls,
-            "user_agent": self.crawler.settings.get("USER_AGENT"),
-        }
+        return publish_crawl(
+            spider.lake_root,
+            spider.site_config.name,
+            spider.crawl_id,
+            spider.run_id,
+            [self.staging_run],
+            spider.frontier,
+            self.outcome(reason),
+            {
+                "started_at": self.started_at,
+                "config_hash": spider.site_config.config_hash(),
+                "start_urls": spider.seed_urls,
+                "user_agent": self.crawler.settings.get("USER_AGENT"),
+            },
+            follow_nofollow=spider.follow_nofollow,
+        )
 
     def _abort(self, reason: str) -> None:
         logger.error("crawl %s NOT published: %s", self.spider.crawl_id, reason)
         stats = self.crawler.stats
+        stats.set_value("linkwarehouse/stop_reason", self.spider.stop_reason)
         stats.set_value("linkwarehouse/published", False)
         stats.set_value("linkwarehouse/abort_reason", reason)
         for writer in self.writers.values():
             writer.abort()
-        _remove_empty_dirs(self.spider.lake_root / STAGING / self.spider.run_id)
+        discard_staging(self.spider.lake_root, [self.staging_run])
+        if self.spider.remote is not None:
+            self.spider.remote.aborted(reason)

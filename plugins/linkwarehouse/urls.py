@@ -48,6 +48,8 @@ class HrefKind(StrEnum):
     TEL = "tel"
     OTHER_SCHEME = "other_scheme"
     EMPTY = "empty"
+    #: An http(s) href that still yields no URL (``http://``, ``http://[bad``): recorded, never followed.
+    INVALID = "invalid"
 
 
 _SCHEME_PREFIX = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
@@ -108,7 +110,7 @@ class UrlNormalizer:
         """
         try:
             url = ada_url.URL(raw, base) if base else ada_url.URL(raw)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, UnicodeError):
             return None
         if url.protocol not in _HTTP_SCHEMES or not url.hostname:
             return None

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from linkwarehouse.urls import HrefKind, UrlNormalizer, classify_href, normalize_url
 
@@ -101,3 +103,60 @@ def test_invalid_trailing_slash_rule() -> None:
 )
 def test_classify_href(raw: str, kind: HrefKind) -> None:
     assert classify_href(raw) == kind
+
+
+def test_invalid_http_href_kind() -> None:
+    assert HrefKind.INVALID == "invalid"
+    assert classify_href("http://[bad") == HrefKind.HTTP  # classified first, then found unusable
+    assert SITE("http://[bad", "http://h.com/") is None
+
+
+# -- properties (hypothesis) ------------------------------------------------------------------
+
+URL_PIECES = st.sampled_from(
+    [
+        *"abcAZ019-._~:/?#[]@!$&'()*+,;=% \t\n\\\u00e9\u00fc\u20ac\u0000\ud800\ufeff",
+        "%2f",
+        "%7E",
+        "%zz",
+        "%",
+        "utm_a=1",
+        "../",
+        "index.html",
+    ]
+)
+URLISH = st.builds(
+    lambda scheme, host, port, rest: f"{scheme}{host}{port}{rest}",
+    st.sampled_from(["http://", "HTTPS://", "http:", "//", "", "ftp://", "javascript:", "h\ttp://"]),
+    st.sampled_from(
+        ["h.com", "H.COM", "0x7f.1", "2130706433", "[::1]", "xn--bcher-kva.example", "b\u00fccher.de", ""]
+    ),
+    st.sampled_from(["", ":80", ":443", ":8080", ":0", ":99999", ":"]),
+    st.lists(URL_PIECES, max_size=20).map("".join),
+)
+RULES = st.builds(
+    UrlNormalizer,
+    strip_params=st.sampled_from([(), ("utm_*",), ("utm_*", "gclid", "sessionid")]),
+    trailing_slash=st.sampled_from(["keep", "strip", "add"]),
+    fold_index=st.booleans(),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    raw=st.one_of(st.text(max_size=60), URLISH),
+    base=st.sampled_from([None, "http://h.com/a/b", "https://x.org/"]),
+)
+def test_never_raises_on_any_string(raw: str, base: str | None) -> None:
+    result = SITE(raw, base)
+    assert result is None or result.startswith(("http://", "https://"))
+    classify_href(raw)
+
+
+@settings(max_examples=400, deadline=None)
+@given(raw=URLISH, base=st.sampled_from([None, "http://h.com/a/b"]), normalize=RULES)
+def test_idempotent(raw: str, base: str | None, normalize: UrlNormalizer) -> None:
+    once = normalize(raw, base)
+    if once is not None:
+        assert normalize(once) == once
+        assert normalize(once, "http://elsewhere.example/") == once

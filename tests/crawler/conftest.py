@@ -24,13 +24,19 @@ BASE = "http://example.com"
 
 @dataclass
 class Route:
-    """One canned response; ``{BASE}`` and ``{PORT}`` in body and headers are filled in."""
+    """One canned response; ``{BASE}`` and ``{PORT}`` in body and headers are filled in.
+
+    ``then``: responses for the 2nd, 3rd, ... request of the same path (the last one repeats).
+    ``stream``: send this many bytes without a Content-Length (until the client hangs up).
+    """
 
     body: str | bytes = ""
     status: int = 200
     content_type: str | None = "text/html; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
     delay: float = 0.0
+    then: tuple[Route, ...] = ()
+    stream: int = 0
 
 
 def html(body: str, head: str = "") -> Route:
@@ -41,12 +47,18 @@ def redirect(status: int, location: str) -> Route:
     return Route("", status=status, content_type=None, headers=(("Location", location),))
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 drops connections of a 2-process crawl: a 1 s timeout then fails.
+    request_queue_size = 128
+
+
 class SiteServer:
     """A site on 127.0.0.1 (random port) serving ``routes`` by path (+query); logs every request."""
 
-    def __init__(self, routes: dict[str, Route]) -> None:
+    def __init__(self, routes: dict[str, Route], host: str = "127.0.0.1") -> None:
         self.routes = routes
         self.requests: Counter[str] = Counter()
+        self.times: dict[str, list[float]] = {}
         self._lock = threading.Lock()
         server = self
 
@@ -54,9 +66,11 @@ class SiteServer:
             def do_GET(self) -> None:
                 with server._lock:
                     server.requests[self.path] += 1
-                route = server.routes.get(self.path) or server.routes.get(self.path.split("?", 1)[0])
-                if route is None:
-                    route = Route("<html><body>not found</body></html>", status=404)
+                    count = server.requests[self.path]
+                    server.times.setdefault(self.path, []).append(time.monotonic())
+                route = server.route_for(self.path)
+                if route.then and count > 1:
+                    route = route.then[min(count - 2, len(route.then) - 1)]
                 if route.delay:
                     time.sleep(route.delay)
                 body = route.body if isinstance(route.body, bytes) else server.fill(route.body).encode()
@@ -65,6 +79,17 @@ class SiteServer:
                     self.send_header("Content-Type", route.content_type)
                 for name, value in route.headers:
                     self.send_header(name, server.fill(value))
+                if route.stream:
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    chunk = b"<p>" + b"x" * 65_530 + b"</p>"
+                    try:
+                        for _ in range(route.stream // len(chunk)):
+                            self.wfile.write(chunk)
+                    except OSError:
+                        pass
+                    self.close_connection = True
+                    return
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -72,11 +97,21 @@ class SiteServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"http://{host}:{self.port}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def route_for(self, path: str) -> Route:
+        """Exact path (with query), then path without query, then the longest ``prefix*`` route."""
+        route = self.routes.get(path) or self.routes.get(path.split("?", 1)[0])
+        if route is None:
+            prefixes = [key for key in self.routes if key.endswith("*") and path.startswith(key[:-1])]
+            if prefixes:
+                found = self.routes[max(prefixes, key=len)]
+                route = found(path) if callable(found) else found
+        return route or Route("<html><body>not found</body></html>", status=404)
 
     def fill(self, text: str) -> str:
         return text.replace("{BASE}", self.base).replace("{PORT}", str(self.port))
@@ -91,11 +126,11 @@ class SiteServer:
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[dict[str, Route]], SiteServer]]:
+def serve() -> Iterator[Callable[..., SiteServer]]:
     servers: list[SiteServer] = []
 
-    def start(routes: dict[str, Route]) -> SiteServer:
-        server = SiteServer(routes).__enter__()
+    def start(routes: dict[str, Route], host: str = "127.0.0.1") -> SiteServer:
+        server = SiteServer(routes, host).__enter__()
         servers.append(server)
         return server
 

@@ -87,6 +87,7 @@ CONFIG = """sites:
     crawl:
       concurrency: 1
       timeout: 10
+      retry_backoff: 0.05
       allow_private_networks: ["127.0.0.1/32"]
 {extra}
 """
@@ -233,9 +234,9 @@ def test_crawl_writes_exact_lake_rows(serve, tmp_path: Path) -> None:
         [f"{b}/"],
     )
 
-    # Every URL at most once; robots.txt twice (policy + sitemap discovery); the 503 retried twice.
+    # Every URL at most once (robots.txt serves policy and sitemap discovery); the 503 retried twice.
     fetched = dict(site.requests)
-    assert fetched.pop("/robots.txt") == 2
+    assert fetched.pop("/robots.txt") == 1
     assert fetched.pop("/flaky") == 3
     assert set(fetched.values()) == {1}
     assert set(fetched) == {
@@ -331,4 +332,32 @@ def test_network_errors_are_page_rows(serve, tmp_path: Path) -> None:
     assert rows[f"{site.base}/"] == (200, None)
     status, error = rows[dead]
     assert status is None
-    assert error.startswith("connection_refused: ")
+    # Nothing answers for robots.txt either: RFC 9309 "unreachable", so the page is not fetched.
+    assert error.startswith("robots_unavailable: connection_refused: ")
+
+
+def test_interrupted_multiprocess_crawl_publishes_nothing_and_restarts_cleanly(serve, tmp_path: Path) -> None:
+    site = serve(
+        {"/": html('<a href="/slow">slow</a>'), "/slow": Route("<html><body>slow</body></html>", delay=1.5)}
+    )
+    lake = tmp_path / "lake"
+    config = config_for(tmp_path, site.base, "      workers: 2")
+    command = crawl_command(config, "testsite", "cut", lake)
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        deadline = time.monotonic() + 30
+        while site.requests["/slow"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1, stderr[-3000:]
+    summary = json.loads(stdout.splitlines()[-1])
+    assert (summary["published"], summary["abort_reason"]) == (False, "received signal 15")
+    assert not (lake / "crawl").exists()
+    assert not any((lake / "_staging").iterdir()) if (lake / "_staging").exists() else True
+    # Restarting the same crawl id starts afresh and publishes the whole crawl.
+    result = run_crawl(config, "testsite", "cut", lake)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [(p["url"], p["status"]) for p in lake_rows(lake, "crawl/pages", "url")] == [
+        (f"{site.base}/", 200),
+        (f"{site.base}/slow", 200),
+    ]

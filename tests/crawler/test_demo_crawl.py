@@ -149,4 +149,4 @@ def test_inlinks_equal_truth(demo_crawl: dict[str, Any]) -> None:
 def test_each_url_fetched_at_most_once(demo_crawl: dict[str, Any]) -> None:
     repeated = {path: n for path, n in demo_crawl["hits"].items() if n > 1 and path != "/robots.txt"}
     assert repeated == {}
-    assert demo_crawl["hits"].get("/robots.txt") == 2  # robots policy + sitemap discovery
+    assert demo_crawl["hits"].get("/robots.txt") == 1  # one fetch: robots policy and sitemap discovery

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from html import escape as html_escape
 
 import pytest
+from lxml import etree
 from scrapy.http import HtmlResponse
 
-from linkcrawler.extract import PageExtractor
+from linkcrawler.extract import PageExtractor, meta_refresh
 from linkcrawler.scope import Scope
 from linkwarehouse.urls import UrlNormalizer
 
@@ -120,6 +122,10 @@ def test_page_facts(extractor: PageExtractor) -> None:
         "h1": "First heading",
         "meta_robots": "noindex, follow, noarchive",
         "canonical": "http://example.com/canonical-target",
+        "rel_next": None,
+        "rel_prev": None,
+        "meta_refresh": None,
+        "meta_refresh_delay": None,
         "lang": "de-DE",
         "word_count": 9,
         "content_hash": hashlib.sha1(visible.encode()).hexdigest(),
@@ -176,3 +182,61 @@ def test_degenerate_documents(extractor: PageExtractor, text: str) -> None:
     extraction = extractor.extract(text, PAGE)
     assert extraction.links == []
     assert extraction.facts["title"] is None
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("0; url=/next", (0.0, "/next")),
+        ("5;URL='/quoted'", (5.0, "/quoted")),
+        ('3, url="http://example.com/x" ', (3.0, "http://example.com/x")),
+        ("0;/bare", (0.0, "/bare")),
+        ("30", (30.0, None)),
+        ("  1.5 ; URL = /spaced", (1.5, "/spaced")),
+        ("soon", None),
+    ],
+)
+def test_meta_refresh_content(content: str, expected) -> None:
+    root = etree.fromstring(
+        f'<html><head><meta http-equiv="REFRESH" content="{html_escape(content)}"></head></html>',
+        etree.HTMLParser(),
+    )
+    assert meta_refresh(root) == expected
+
+
+def test_meta_refresh_and_rel_next_prev_facts(extractor: PageExtractor) -> None:
+    page = (
+        '<html><head><base href="/base/"><meta http-equiv="refresh" content="2; url=target?utm_source=x">'
+        '<link rel="next" href="p2"><link rel="prev" href="/p0"></head><body></body></html>'
+    )
+    facts = extractor.extract(page, PAGE).facts
+    assert {k: facts[k] for k in ("meta_refresh", "meta_refresh_delay", "rel_next", "rel_prev")} == {
+        "meta_refresh": "http://example.com/base/target",
+        "meta_refresh_delay": 2.0,
+        "rel_next": "http://example.com/base/p2",
+        "rel_prev": "http://example.com/p0",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        (
+            "<header><a href='/'>Logo</a></header><nav>Menu</nav><main><h1>Title</h1><p>Body <b>bold</b>.</p>"
+            "<aside>Related</aside><div class='share-menu'>Share</div></main><footer>(c)</footer>",
+            "Title Body bold .",
+        ),
+        (
+            "<div id='header'>Site</div><article><header><h1>Post</h1></header><p>Words here</p>"
+            "<footer>Tags</footer></article><div class='sidebar'>Ads</div>",
+            "Post Words here",
+        ),
+        (
+            "<div class='navbar'>Home</div><p>Plain page</p><script>var x</script>"
+            "<div role='contentinfo'>c</div>",
+            "Plain page",
+        ),
+    ],
+)
+def test_main_text_drops_boilerplate(extractor: PageExtractor, body: str, text: str) -> None:
+    assert extractor.extract(f"<html><body>{body}</body></html>", PAGE).main_text == text

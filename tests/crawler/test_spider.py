@@ -109,6 +109,7 @@ def test_redirect_is_a_row_a_hop_and_a_new_request(tmp_path: Path) -> None:
         "status": 301,
         "location": f"{BASE}/new",
         "raw_location": "../new?utm_source=r",
+        "redirect_type": "http",
     }
     assert [r.meta["lw_page"] for r in requests] == [PageMeta(f"{BASE}/new", 3, "redirect", 2)]
 
@@ -166,9 +167,21 @@ def test_sitemap_urls_wait_for_idle(tmp_path: Path) -> None:
 <url><loc>{BASE}/linked</loc></url><url><loc>{BASE}/orphan?utm_campaign=x</loc><lastmod>2024-03-01</lastmod></url>
 <url><loc>https://other.org/x</loc></url><url><loc>not a url</loc></url></urlset>"""
     url = f"{BASE}/sitemap.xml"
-    response = TextResponse(url, body=body.encode(), request=Request(url, meta={"lw_sitemap": (url, 0)}))
+    response = TextResponse(
+        url, body=body.encode(), request=Request(url, meta={"lw_sitemap": (url, 0, "robots", None, None)})
+    )
     (item,) = list(spider.parse_sitemap(response))
     assert isinstance(item, SitemapItem)
+    assert item.file == {
+        "sitemap": url,
+        "source": "robots",
+        "parent": None,
+        "lastmod": None,
+        "status": 200,
+        "bytes": len(body.encode()),
+        "kind": "urlset",
+        "entries": 4,
+    }
     assert [(r["url"], r["raw_url"], r["lastmod"]) for r in item.rows] == [
         (f"{BASE}/linked", f"{BASE}/linked", None),
         (f"{BASE}/orphan", f"{BASE}/orphan?utm_campaign=x", "2024-03-01"),

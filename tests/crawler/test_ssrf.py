@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from unittest.mock import patch
 
 import pytest
 from scrapy import Request
@@ -16,7 +17,13 @@ from scrapy.exceptions import (
 )
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
+from twisted.internet.endpoints import HostnameEndpoint
+from twisted.internet.error import DNSLookupError
+from twisted.internet.interfaces import IReactorPluggableNameResolver
+from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from linkcrawler.failures import error_of
 from linkcrawler.middlewares import (
@@ -27,6 +34,7 @@ from linkcrawler.middlewares import (
     SsrfRefused,
     is_public_address,
 )
+from linkcrawler.ssrf import GuardedResolver
 
 
 @pytest.mark.parametrize(
@@ -174,3 +182,65 @@ TOO_BIG = "larger than download max size (10) in request <GET http://x/>"
 )
 def test_failures_become_error_strings(exc: Exception, error: str) -> None:
     assert error_of(Failure(exc)) == error
+
+
+# -- the connection-time guard (GuardedResolver) ---------------------------------------------
+
+
+@implementer(IReactorPluggableNameResolver)
+class ResolvingMemoryReactor(MemoryReactorClock):
+    """A memory reactor whose HostnameEndpoint connections go through a given name resolver."""
+
+    def __init__(self, resolver_factory) -> None:
+        super().__init__()
+        self.nameResolver = resolver_factory(self)
+
+
+def connect(host: str, answers: dict[str, list[str]], allowed: list[str]):
+    """Connect a HostnameEndpoint to ``host``: the TCP connections attempted and the result."""
+    reactor = ResolvingMemoryReactor(
+        lambda r: GuardedResolver(r, lookup=answers.__getitem__, policy=AddressPolicy(allowed))
+    )
+    resolver = reactor.nameResolver
+    resolver._cache.update(answers)  # the memory reactor has no thread pool for getaddrinfo
+    outcome: list = []
+    HostnameEndpoint(reactor, host.encode(), 80).connect(Factory.forProtocol(Protocol)).addBoth(
+        outcome.append
+    )
+    reactor.advance(1)
+    return [(client[0], client[1]) for client in reactor.tcpClients], outcome, resolver.refusals
+
+
+@pytest.mark.parametrize(
+    ("host", "answers", "connections", "refused"),
+    [
+        # A name that passed the early check but now answers a private address (DNS rebinding).
+        ("rebind.example", {"rebind.example": ["10.0.0.7"]}, [], {"rebind.example": "10.0.0.7"}),
+        (
+            "mixed.example",
+            {"mixed.example": ["93.184.215.14", "127.0.0.2"]},
+            [],
+            {"mixed.example": "127.0.0.2"},
+        ),
+        ("169.254.169.254", {}, [], {"169.254.169.254": "169.254.169.254"}),
+        ("::ffff:127.0.0.2", {}, [], {"::ffff:127.0.0.2": "::ffff:7f00:2"}),
+        ("127.0.0.1", {}, [("127.0.0.1", 80)], {}),
+        ("public.example", {"public.example": ["93.184.215.14"]}, [("93.184.215.14", 80)], {}),
+    ],
+)
+def test_resolver_connects_only_to_vetted_addresses(host, answers, connections, refused) -> None:
+    attempted, outcome, refusals = connect(host, answers, ["127.0.0.1/32"])
+    assert attempted == connections
+    assert refusals == refused
+    if not connections:
+        (failure,) = outcome
+        assert failure.check(DNSLookupError)
+
+
+def test_connect_time_refusal_becomes_the_page_error() -> None:
+    resolver = GuardedResolver(None)
+    resolver.refusals["rebind.example"] = "10.0.0.7"
+    failure = Failure(CannotResolveHostError("no results"))
+    failure.request = Request("http://rebind.example/page")
+    with patch("linkcrawler.failures.installed_resolver", return_value=resolver):
+        assert error_of(failure) == "ssrf_refused: 10.0.0.7"

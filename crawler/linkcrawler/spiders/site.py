@@ -1,16 +1,19 @@
 """The ``site`` spider: crawls one configured site per the Definitions of the lake contract.
 
 Seeds are the start URLs; robots.txt ``Sitemap:`` lines and configured sitemaps are fetched
-alongside. Internal link targets and redirect Locations are admitted once each by the
-:class:`~linkcrawler.frontier.Frontier`; sitemap-only URLs are admitted when link discovery has
-run dry (spider idle), so ``found_via='sitemap'`` means "not reached by links from the start
-URLs first". Redirects are recorded hop by hop and each Location is fetched as its own URL, so
-chains and loops stay visible.
+alongside. Internal link targets, redirect Locations and meta refresh targets are admitted once
+each by the :class:`~linkcrawler.frontier.Frontier` (in this process, or in the coordinator of a
+multi-process crawl, see coordinator.py). When link discovery has run dry (spider idle) the
+sitemap URLs nothing linked to are admitted (``found_via='sitemap'``), then the URLs known from
+the lake (``previous_crawl``, ``ga4``, ``gsc``). Redirects are recorded hop by hop and each
+Location is fetched as its own URL, so chains and loops stay visible.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,11 +28,15 @@ from twisted.python.failure import Failure
 
 from linkcrawler.extract import PageExtractor
 from linkcrawler.failures import error_of
-from linkcrawler.frontier import Frontier
+from linkcrawler.frontier import Frontier, Verdict
 from linkcrawler.items import PageItem, RedirectItem, Row, SitemapItem
+from linkcrawler.known_urls import known_urls
+from linkcrawler.robots import RobotsBook
 from linkcrawler.scope import Scope, hostname_of
 from linkcrawler.settings import site_settings
-from linkcrawler.sitemaps import SITEMAP_MAX_BYTES, SitemapError, parse_sitemap, robots_sitemaps
+from linkcrawler.sitemaps import SITEMAP_MAX_BYTES, SitemapError, parse_sitemap
+from linkcrawler.ssrf import AddressPolicy, install_policy, installed_resolver
+from linkcrawler.traps import TrapDetector
 from linkwarehouse.config import ConfigError, SiteConfig, load_sites
 from linkwarehouse.lake import partition_dir
 from linkwarehouse.lake.schemas import CRAWL_PAGES
@@ -41,9 +48,11 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 #: Sitemaps are fetched before pages so every sitemap URL is known when links run dry.
 SITEMAP_FETCH_PRIORITY = 100
 #: Below any link-discovered page: pages found by links from sitemap-only pages still go first.
-SITEMAP_PAGE_PRIORITY = -1_000_000
+LATE_PAGE_PRIORITY = -1_000_000
 MAX_SITEMAPS = 1_000
 MAX_SITEMAP_REDIRECTS = 5
+#: Phases after link discovery, in order: where their URLs come from.
+LATE_PHASES = ("sitemap", "known")
 
 
 class PageMeta(NamedTuple):
@@ -53,6 +62,7 @@ class PageMeta(NamedTuple):
     depth: int
     found_via: str
     hop: int
+    trap: str | None = None
 
 
 def _header(response: Response, name: bytes) -> str | None:
@@ -76,6 +86,24 @@ def _media_type(content_type: str | None) -> str | None:
     return content_type.split(";", 1)[0].strip().lower() or None
 
 
+_LINK_VALUE = re.compile(r"<([^>]*)>((?:\s*;\s*[a-zA-Z*-]+\s*(?:=\s*(?:\"[^\"]*\"|[^;,]*))?)*)")
+_LINK_PARAM = re.compile(r";\s*([a-zA-Z*-]+)\s*(?:=\s*(?:\"([^\"]*)\"|([^;,]*)))?")
+
+
+def link_header(response: Response) -> list[tuple[str, dict[str, str]]]:
+    """``(target, params)`` of every value of the HTTP ``Link`` headers (RFC 8288), params lower-cased."""
+    links = []
+    for raw in response.headers.getlist(b"Link"):
+        text = raw.decode("latin-1")
+        for match in _LINK_VALUE.finditer(text):
+            params = {
+                name.lower(): (quoted if quoted is not None else (bare or "")).strip()
+                for name, quoted, bare in _LINK_PARAM.findall(match.group(2))
+            }
+            links.append((match.group(1).strip(), params))
+    return links
+
+
 class SiteSpider(Spider):
     """Crawl one site of the sites file into the crawl lake tables (via LakePipeline)."""
 
@@ -88,6 +116,8 @@ class SiteSpider(Spider):
         config: str | None = None,
         lake: str | None = None,
         run_id: str | None = None,
+        worker: str | None = None,
+        coordinator: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -101,26 +131,58 @@ class SiteSpider(Spider):
         self.lake_root = Path(lake) if lake else paths.lake_root
         self.run_id = run_id or f"crawl-{site}-{self.crawl_id}"
         partition_dir(self.lake_root, CRAWL_PAGES, {"site": site, "crawl_id": self.crawl_id})
+        crawl = self.site_config.crawl
         self.normalize = self.site_config.normalizer()
         self.scope = Scope.for_site(self.site_config)
         self.frontier = Frontier(
-            self.scope, self.site_config.crawl.max_pages, self.site_config.crawl.max_depth
+            self.scope,
+            crawl.max_pages,
+            crawl.max_depth,
+            TrapDetector(
+                crawl.max_url_length,
+                crawl.trap_max_segment_repeats,
+                crawl.trap_max_query_params,
+                crawl.trap_max_pattern_urls,
+            ),
+            self.site_config.urls.crawl_params,
         )
         self.extractor = PageExtractor(self.normalize, self.scope)
-        self.follow_nofollow = self.site_config.crawl.follow_nofollow
+        self.follow_nofollow = crawl.follow_nofollow
+        self.max_redirects = crawl.max_redirects
         self.seed_urls = list(
             dict.fromkeys(url for url in map(self.normalize, self.site_config.start_urls) if url)
         )
+        self.worker_index, self.workers = (int(part) for part in (worker or "0/1").split("/"))
+        self.coordinator_path = coordinator
+        self.remote: Any = None  # linkcrawler.remote.RemoteFrontier in a multi-process crawl
+        self.robots = RobotsBook(self._download, self.normalize)
+        self.notes: Counter[str] = Counter()
         self._pending_sitemap_urls: dict[str, None] = {}
         self._sitemaps_requested: set[str] = set()
+        self._late_phases = list(LATE_PHASES)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        if crawler.settings.get("JOBDIR"):
+            # Scrapy would resume its queue but not the frontier or the staged rows: a resumed
+            # crawl could be published incomplete. A killed crawl restarts cleanly instead.
+            raise ConfigError(
+                f"site {spider.site_config.name!r}: JOBDIR resume is not supported; re-run the crawl id"
+            )
         # Settings are still mutable here (frozen right after the spider is created).
         crawler.settings.update(site_settings(spider.site_config), priority="spider")
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        install_policy(AddressPolicy(spider.site_config.crawl.allow_private_networks))
+        if spider.coordinator_path:
+            from linkcrawler.remote import RemoteFrontier
+
+            spider.remote = RemoteFrontier(spider, spider.coordinator_path)
+            crawler.signals.connect(spider.remote.open, signal=signals.spider_opened)
         return spider
+
+    async def _download(self, request: Request) -> Response:
+        return await self.crawler.engine.download_async(request)
 
     @property
     def stop_reason(self) -> str:
@@ -135,25 +197,49 @@ class SiteSpider(Spider):
         stats.set_value("linkwarehouse/frontier/too_deep_urls", len(frontier.too_deep))
         stats.set_value("linkwarehouse/frontier/over_max_pages_urls", len(frontier.over_limit))
 
+    # -- admission -----------------------------------------------------------------------
+
+    def discover(self, url: str, depth: int, via: str, hop: int = 0, priority: int = 0) -> Request | None:
+        """Offer ``url`` to the frontier; the page request when it is to be fetched here and now."""
+        if self.remote is not None:
+            self.remote.offer(url, depth, via, hop)
+            return None
+        if self.frontier.offer(url, depth, via, hop=hop) is not Verdict.FETCH:
+            return None
+        found = self.frontier.found[url]
+        return self._page_request(PageMeta(url, depth, via, hop, found.trap), priority)
+
+    def order(self, url: str, depth: int, via: str, hop: int, trap: str | None) -> None:
+        """Fetch a URL the coordinator admitted for this worker (multi-process crawls)."""
+        priority = LATE_PAGE_PRIORITY if via in ("sitemap", "previous_crawl", "ga4", "gsc") else 0
+        self.crawler.engine.crawl(self._page_request(PageMeta(url, depth, via, hop, trap), priority))
+
     async def start(self) -> AsyncIterator[Request]:
-        for url in self.seed_urls:
-            if self.frontier.admit(url, 0, seed=True):
-                yield self._page_request(PageMeta(url, 0, "start", 0))
-        for raw in self.site_config.sitemaps:
-            request = self._sitemap_request(self.normalize(raw), hops=0)
-            if request is not None:
-                yield request
-        if self.site_config.discover_sitemaps:
-            origins = dict.fromkeys(ada_url.URL(url).origin for url in self.seed_urls)
-            for origin in origins:
-                yield Request(
-                    f"{origin}/robots.txt",
-                    callback=self.parse_robots,
-                    errback=self.aux_failed,
-                    dont_filter=True,
-                    priority=SITEMAP_FETCH_PRIORITY,
-                    meta={"dont_obey_robotstxt": True},
-                )
+        if installed_resolver() is None:
+            raise RuntimeError(
+                "the connection-time SSRF guard is not installed: run crawls with "
+                "TWISTED_DNS_RESOLVER = 'linkcrawler.ssrf.GuardedResolver' (python -m linkcrawler does)"
+            )
+        if self.remote is None or self.worker_index == 0:
+            for url in self.seed_urls:
+                if self.remote is not None:
+                    self.remote.offer(url, 0, "start", 0, seed=True)
+                elif self.frontier.offer(url, 0, "start", seed=True) is Verdict.FETCH:
+                    yield self._page_request(PageMeta(url, 0, "start", 0))
+            for raw in self.site_config.sitemaps:
+                request = self._sitemap_request(self.normalize(raw), 0, "config", None, None)
+                if request is not None:
+                    yield request
+            if self.site_config.discover_sitemaps:
+                for origin in dict.fromkeys(ada_url.URL(url).origin for url in self.seed_urls):
+                    rules = await self.robots.rules(origin)
+                    self.crawler.stats.inc_value(f"linkwarehouse/robots/status/{rules.status}")
+                    for raw in rules.sitemaps:
+                        request = self._sitemap_request(
+                            self.normalize(raw, f"{origin}/robots.txt"), 0, "robots", None, None
+                        )
+                        if request is not None:
+                            yield request
 
     # -- pages ---------------------------------------------------------------------------
 
@@ -163,7 +249,7 @@ class SiteSpider(Spider):
             callback=self.parse_page,
             errback=self.page_failed,
             dont_filter=True,
-            priority=priority,
+            priority=priority - meta.depth,
             meta={"lw_page": meta, "depth": meta.depth},
         )
 
@@ -174,6 +260,7 @@ class SiteSpider(Spider):
             "fetched_at": datetime.now(UTC),
             "depth_seen": meta.depth,
             "found_via": meta.found_via,
+            "trap_suspected": meta.trap,
         }
 
     def parse_page(self, response: Response) -> Iterator[Request | PageItem | RedirectItem]:
@@ -189,13 +276,33 @@ class SiteSpider(Spider):
             x_robots_tag=_header_list(response, b"X-Robots-Tag"),
             response_ms=round(latency * 1000, 3) if latency is not None else None,
             bytes=len(response.body),
+            retries=response.meta.get("lw_retries", 0),
         )
         item = PageItem(page)
+        if b"Link" in response.headers:
+            self._link_header(response, meta, item)
         if 300 <= status < 400:
             yield from self._redirect(response, meta, page)
         elif 200 <= status < 300 and self._is_html(response, media_type):
             yield from self._extract(response, meta, item)
+        if self.remote is not None:
+            self.remote.page_done()
         yield item
+
+    def _link_header(self, response: Response, meta: PageMeta, item: PageItem) -> None:
+        """HTTP ``Link: <url>; rel=canonical`` and hreflang alternates (RFC 8288)."""
+        for target, params in link_header(response):
+            rel = params.get("rel", "").lower().split()
+            if "canonical" in rel and item.page.get("canonical_header") is None:
+                item.page["canonical_header"] = self.normalize(target, meta.url)
+            if "alternate" in rel and "hreflang" in params:
+                item.hreflang.append(
+                    {
+                        "url": meta.url,
+                        "hreflang": params["hreflang"].lower(),
+                        "alternate_url": self.normalize(target, meta.url),
+                    }
+                )
 
     @staticmethod
     def _is_html(response: Response, media_type: str | None) -> bool:
@@ -204,114 +311,163 @@ class SiteSpider(Spider):
             return isinstance(response, HtmlResponse)
         return media_type in HTML_TYPES and isinstance(response, TextResponse)
 
-    def _extract(self, response: Response, meta: PageMeta, item: PageItem) -> Iterator[Request]:
+    def _extract(self, response: TextResponse, meta: PageMeta, item: PageItem) -> Iterator[Request]:
+        page = item.page
         try:
+            page["charset"] = response.encoding
             extraction = self.extractor.extract(response.text, meta.url)
         except Exception as exc:
             logger.exception("extracting %s failed", meta.url)
-            item.page["error"] = f"extract_failed: {type(exc).__name__}: {exc}"
+            page["error"] = f"extract_failed: {type(exc).__name__}: {exc}"
             return
-        item.page.update(extraction.facts)
+        page.update(extraction.facts)
+        if page["canonical"] is None and page.get("canonical_header") is not None:
+            page["canonical"] = page["canonical_header"]
         item.links = extraction.links
-        item.hreflang = extraction.hreflang
-        depth = meta.depth + 1
-        admit = self.frontier.admit
-        for link in extraction.links:
-            target = link["target_url"]
-            if (
-                link["is_internal"]
-                and (self.follow_nofollow or not link["nofollow"])
-                and admit(target, depth)
-            ):
-                yield self._page_request(PageMeta(target, depth, "link", 0))
-
-    def _redirect(self, response: Response, meta: PageMeta, page: Row) -> Iterator[Request | RedirectItem]:
-        raw_location = _header(response, b"Location")
-        if raw_location is None:
+        item.hreflang = extraction.hreflang + item.hreflang
+        item.text = {
+            "url": meta.url,
+            "main_text": extraction.main_text,
+            "word_count": len(extraction.main_text.split()),
+        }
+        if meta.trap is not None:
+            self.crawler.stats.inc_value("linkwarehouse/traps/not_expanded")
             return
-        location = self.normalize(raw_location.strip(), meta.url)
-        page["redirect_location"] = location
+        depth = meta.depth + 1
+        discover = self.discover
+        follow_nofollow = self.follow_nofollow
+        for link in extraction.links:
+            if link["is_internal"] and (follow_nofollow or not link["nofollow"]):
+                request = discover(link["target_url"], depth, "link")
+                if request is not None:
+                    yield request
+        if page["meta_refresh"] is not None:
+            yield from self._hop(
+                meta,
+                page,
+                status=response.status,
+                location=page["meta_refresh"],
+                raw=None,
+                kind="meta_refresh",
+            )
+
+    def _hop(
+        self, meta: PageMeta, page: Row, status: int, location: str | None, raw: str | None, kind: str
+    ) -> Iterator[Request | RedirectItem]:
+        """Record one redirect(-like) hop and fetch its target as the next hop of the chain."""
         hop = meta.hop + 1
         yield RedirectItem(
             {
                 "url": meta.url,
                 "hop": hop,
-                "status": response.status,
+                "status": status,
                 "location": location,
-                "raw_location": raw_location,
+                "raw_location": raw,
+                "redirect_type": "http" if kind == "redirect" else kind,
             }
         )
-        if location is not None and self.frontier.admit(location, meta.depth + 1):
-            yield self._page_request(PageMeta(location, meta.depth + 1, "redirect", hop))
+        if location is None:
+            return
+        if hop > self.max_redirects:
+            page["redirect_issue"] = "too_many_hops"
+            self.notes["max_redirects"] += 1
+            return
+        request = self.discover(location, meta.depth + 1, kind, hop)
+        if request is not None:
+            yield request
+
+    def _redirect(self, response: Response, meta: PageMeta, page: Row) -> Iterator[Request | RedirectItem]:
+        raw_location = _header(response, b"Location")
+        if raw_location is None:
+            page["redirect_issue"] = "missing_location"
+            return
+        location = self.normalize(raw_location.strip(), meta.url)
+        page["redirect_location"] = location
+        if location is None:
+            page["redirect_issue"] = "invalid_location"
+        yield from self._hop(meta, page, response.status, location, raw_location, "redirect")
 
     def page_failed(self, failure: Failure) -> Iterator[PageItem]:
         meta: PageMeta = failure.request.meta["lw_page"]
         page = self._page_row(meta)
         page["error"] = error_of(failure)
+        page["retries"] = failure.request.meta.get("lw_retries", 0)
+        if page["error"].startswith("robots_unavailable"):
+            self.notes["robots_unavailable"] += 1
+        if self.remote is not None:
+            self.remote.page_done(error=True)
         yield PageItem(page)
 
-    # -- robots.txt and sitemaps ---------------------------------------------------------
+    # -- sitemaps --------------------------------------------------------------------------
 
-    def parse_robots(self, response: Response) -> Iterator[Request]:
-        self.crawler.stats.inc_value(f"linkwarehouse/robots/status/{response.status}")
-        if response.status != 200:
-            return
-        for raw in robots_sitemaps(response.body):
-            request = self._sitemap_request(self.normalize(raw.strip(), response.url), hops=0)
-            if request is not None:
-                yield request
-
-    def _sitemap_request(self, url: str | None, hops: int) -> Request | None:
+    def _sitemap_request(
+        self, url: str | None, hops: int, source: str, parent: str | None, lastmod: str | None
+    ) -> Request | None:
         if url is None or url in self._sitemaps_requested:
             return None
         if len(self._sitemaps_requested) >= MAX_SITEMAPS:
             self.crawler.stats.inc_value("linkwarehouse/sitemaps/over_limit")
+            self.notes["max_sitemaps"] += 1
             return None
         self._sitemaps_requested.add(url)
         return Request(
             url,
             callback=self.parse_sitemap,
-            errback=self.aux_failed,
+            errback=self.sitemap_failed,
             dont_filter=True,
             priority=SITEMAP_FETCH_PRIORITY,
             # Sitemaps are declared by the site (robots.txt) or by us: fetched even if disallowed.
             meta={
                 "dont_obey_robotstxt": True,
                 "download_maxsize": SITEMAP_MAX_BYTES,
-                "lw_sitemap": (url, hops),
+                "lw_sitemap": (url, hops, source, parent, lastmod),
             },
         )
 
+    @staticmethod
+    def _sitemap_row(meta: tuple, **values: Any) -> Row:
+        url, _hops, source, parent, lastmod = meta
+        return {"sitemap": url, "source": source, "parent": parent, "lastmod": lastmod, **values}
+
     def parse_sitemap(self, response: Response) -> Iterator[Request | SitemapItem]:
-        url, hops = response.meta["lw_sitemap"]
+        meta = response.meta["lw_sitemap"]
+        url, hops, source, parent, _lastmod = meta
         stats = self.crawler.stats
+        row = self._sitemap_row(meta, status=response.status, bytes=len(response.body))
         if 300 <= response.status < 400 and hops < MAX_SITEMAP_REDIRECTS:
             location = _header(response, b"Location")
-            request = self._sitemap_request(
-                self.normalize(location.strip(), url) if location else None, hops + 1
-            )
+            target = self.normalize(location.strip(), url) if location else None
+            row["error"] = f"redirect to {target}" if target else "redirect without a usable Location"
+            yield SitemapItem([], row)
+            request = self._sitemap_request(target, hops + 1, source, parent, None)
             if request is not None:
                 yield request
             return
         if response.status != 200:
             stats.inc_value("linkwarehouse/sitemaps/failed")
             logger.warning("sitemap %s answered HTTP %d, skipped", url, response.status)
+            row["error"] = f"HTTP {response.status}"
+            yield SitemapItem([], row)
             return
         try:
             sitemap = parse_sitemap(response.body, url)
         except SitemapError as exc:
             stats.inc_value("linkwarehouse/sitemaps/invalid")
             logger.warning("%s", exc)
+            row["error"] = str(exc)
+            yield SitemapItem([], row)
             return
         stats.inc_value("linkwarehouse/sitemaps/parsed")
+        row.update(kind=sitemap.kind, entries=len(sitemap.entries))
         if sitemap.kind == "sitemapindex":
+            yield SitemapItem([], row)
             sitemap_host = hostname_of(url)
             for entry in sitemap.entries:
                 child = self.normalize(entry.loc, url)
                 if child is not None and (
                     self.scope.is_internal(child) or hostname_of(child) == sitemap_host
                 ):
-                    request = self._sitemap_request(child, hops=0)
+                    request = self._sitemap_request(child, 0, "index", url, entry.lastmod)
                     if request is not None:
                         yield request
             return
@@ -321,23 +477,42 @@ class SiteSpider(Spider):
             rows.append({"url": target, "raw_url": entry.loc, "lastmod": entry.lastmod, "sitemap": url})
             if target is not None and target not in self.frontier.seen:
                 self._pending_sitemap_urls[target] = None
-        yield SitemapItem(rows)
+        if self.remote is not None:
+            self.remote.late_urls(list(self._pending_sitemap_urls), "sitemap")
+            self._pending_sitemap_urls = {}
+        yield SitemapItem(rows, row)
 
-    def aux_failed(self, failure: Failure) -> None:
-        """robots.txt (sitemap discovery) or a sitemap could not be fetched: counted and logged."""
-        what = "sitemaps" if "lw_sitemap" in failure.request.meta else "robots"
-        self.crawler.stats.inc_value(f"linkwarehouse/{what}/failed")
-        logger.warning("could not fetch %s: %s", failure.request.url, error_of(failure))
+    def sitemap_failed(self, failure: Failure) -> Iterator[SitemapItem]:
+        """A sitemap could not be fetched: a crawl/sitemaps row with the error."""
+        self.crawler.stats.inc_value("linkwarehouse/sitemaps/failed")
+        logger.warning("could not fetch sitemap %s: %s", failure.request.url, error_of(failure))
+        yield SitemapItem([], self._sitemap_row(failure.request.meta["lw_sitemap"], error=error_of(failure)))
+
+    # -- phases ------------------------------------------------------------------------------
+
+    def late_urls(self, phase: str) -> list[tuple[str, str]]:
+        """``(url, found_via)`` admitted in a late phase (see the module docstring)."""
+        if phase == "sitemap":
+            pending, self._pending_sitemap_urls = self._pending_sitemap_urls, {}
+            return [(url, "sitemap") for url in pending]
+        if not self.site_config.crawl.fetch_known_urls:
+            return []
+        return known_urls(self.lake_root, self.site_config.name, self.crawl_id, self.normalize)
 
     def on_idle(self) -> None:
-        """Links ran dry: admit the sitemap URLs nothing linked to (yet), at the lowest priority."""
-        pending, self._pending_sitemap_urls = self._pending_sitemap_urls, {}
-        scheduled = 0
-        for url in pending:
-            if self.frontier.admit(url, 0):
-                self.crawler.engine.crawl(
-                    self._page_request(PageMeta(url, 0, "sitemap", 0), SITEMAP_PAGE_PRIORITY)
-                )
-                scheduled += 1
-        if scheduled:
+        """Links ran dry: start the next late phase that has URLs to fetch, at the lowest priority."""
+        if self.remote is not None:
+            self.remote.idle()
             raise DontCloseSpider
+        while self._late_phases:
+            phase = self._late_phases.pop(0)
+            self.frontier.next_phase()
+            scheduled = 0
+            for url, via in self.late_urls(phase):
+                request = self.discover(url, 0, via, priority=LATE_PAGE_PRIORITY)
+                if request is not None:
+                    self.crawler.engine.crawl(request)
+                    scheduled += 1
+            if scheduled:
+                logger.info("links ran dry: fetching %d URL(s) found via %s", scheduled, phase)
+                raise DontCloseSpider

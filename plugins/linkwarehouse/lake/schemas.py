@@ -11,7 +11,11 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# 2: additive crawl columns (pages: charset, meta_refresh, meta_refresh_delay, canonical_header,
+#    rel_next, rel_prev, trap_suspected, retries, redirect_issue; redirects: redirect_type;
+#    runs: finish_reason, stop_reasons, stop_details, workers) and tables crawl/page_text,
+#    crawl/sitemaps. Old partitions keep schema 1: read with union_by_name = true.
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -52,6 +56,16 @@ CRAWL_PAGES = LakeTable(
             ("fetched_at", _TS),
             ("depth_seen", pa.int32()),
             ("found_via", pa.string()),
+            # schema 2
+            ("charset", pa.string()),
+            ("meta_refresh", pa.string()),
+            ("meta_refresh_delay", pa.float64()),
+            ("canonical_header", pa.string()),
+            ("rel_next", pa.string()),
+            ("rel_prev", pa.string()),
+            ("trap_suspected", pa.string()),
+            ("retries", pa.int32()),
+            ("redirect_issue", pa.string()),
         ]
     ),
     ("site", "crawl_id"),
@@ -87,6 +101,8 @@ CRAWL_REDIRECTS = LakeTable(
             ("status", pa.int32()),
             ("location", pa.string()),
             ("raw_location", pa.string()),
+            # schema 2: 'http' (3xx Location) or 'meta_refresh' (status is then the page's 2xx)
+            ("redirect_type", pa.string()),
         ]
     ),
     ("site", "crawl_id"),
@@ -97,6 +113,30 @@ CRAWL_SITEMAP_URLS = LakeTable(
     pa.schema(
         [("url", pa.string()), ("raw_url", pa.string()), ("lastmod", pa.string()), ("sitemap", pa.string())]
     ),
+    ("site", "crawl_id"),
+)
+
+CRAWL_SITEMAPS = LakeTable(
+    "crawl/sitemaps",
+    pa.schema(
+        [
+            ("sitemap", pa.string()),
+            ("source", pa.string()),
+            ("parent", pa.string()),
+            ("status", pa.int32()),
+            ("error", pa.string()),
+            ("kind", pa.string()),
+            ("entries", pa.int64()),
+            ("bytes", pa.int64()),
+            ("lastmod", pa.string()),
+        ]
+    ),
+    ("site", "crawl_id"),
+)
+
+CRAWL_PAGE_TEXT = LakeTable(
+    "crawl/page_text",
+    pa.schema([("url", pa.string()), ("main_text", pa.string()), ("word_count", pa.int32())]),
     ("site", "crawl_id"),
 )
 
@@ -120,6 +160,11 @@ CRAWL_RUNS = LakeTable(
             ("config_hash", pa.string()),
             ("start_urls", pa.list_(pa.string())),
             ("user_agent", pa.string()),
+            # schema 2
+            ("finish_reason", pa.string()),
+            ("stop_reasons", pa.list_(pa.string())),
+            ("stop_details", pa.string()),
+            ("workers", pa.int32()),
         ]
     ),
     ("site",),
@@ -203,6 +248,8 @@ TABLES: dict[str, LakeTable] = {
         CRAWL_REDIRECTS,
         CRAWL_SITEMAP_URLS,
         CRAWL_HREFLANG,
+        CRAWL_SITEMAPS,
+        CRAWL_PAGE_TEXT,
         CRAWL_RUNS,
         ALERTS_SENT,
         GA4_PAGES,
@@ -211,4 +258,12 @@ TABLES: dict[str, LakeTable] = {
     )
 }
 
-CRAWL_TABLES = (CRAWL_PAGES, CRAWL_LINKS, CRAWL_REDIRECTS, CRAWL_SITEMAP_URLS, CRAWL_HREFLANG)
+CRAWL_TABLES = (
+    CRAWL_PAGES,
+    CRAWL_LINKS,
+    CRAWL_REDIRECTS,
+    CRAWL_SITEMAP_URLS,
+    CRAWL_HREFLANG,
+    CRAWL_SITEMAPS,
+    CRAWL_PAGE_TEXT,
+)

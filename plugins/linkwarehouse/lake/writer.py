@@ -82,6 +82,7 @@ class PartitionWriter:
         self.staging_dir.mkdir(parents=True)
         self.batch_rows = batch_rows
         self._columns: dict[str, list[Any]] = {name: [] for name in self.table.schema.names}
+        self._known = frozenset(self._columns)
         self._buffered = 0
         self._files: list[str] = []
         self.rows = 0
@@ -89,18 +90,25 @@ class PartitionWriter:
 
     def append(self, row: Mapping[str, Any]) -> None:
         """Add one row; keys missing from ``row`` become null, unknown keys are an error."""
-        unknown = set(row) - self._columns.keys()
-        if unknown:
-            raise LakeError(f"{self.table.name}: unknown columns {sorted(unknown)}")
-        for name, values in self._columns.items():
-            values.append(row.get(name))
-        self._buffered += 1
-        if self._buffered >= self.batch_rows:
-            self.flush()
+        self.extend([row])
 
     def extend(self, rows: list[Mapping[str, Any]]) -> None:
+        """Add rows column by column (one list comprehension per column, not a loop per cell)."""
+        if not rows:
+            return
+        known = self._known
         for row in rows:
-            self.append(row)
+            if not row.keys() <= known:
+                raise LakeError(f"{self.table.name}: unknown columns {sorted(set(row) - known)}")
+        start = 0
+        while start < len(rows):
+            chunk = rows[start : start + self.batch_rows - self._buffered]
+            start += len(chunk)
+            for name, values in self._columns.items():
+                values.extend([row.get(name) for row in chunk])
+            self._buffered += len(chunk)
+            if self._buffered >= self.batch_rows:
+                self.flush()
 
     def flush(self) -> None:
         if not self._buffered:
@@ -112,12 +120,42 @@ class PartitionWriter:
             },
             schema=self.table.schema,
         )
-        name = f"part-{len(self._files):05d}.parquet"
-        _write_parquet(arrow, self.staging_dir / name)
-        self._files.append(name)
-        self.rows += self._buffered
         self._columns = {name: [] for name in self.table.schema.names}
         self._buffered = 0
+        self.write_table(arrow)
+
+    def write_table(self, arrow: pa.Table) -> None:
+        """Write an Arrow table (columns by name, missing ones null) as the next part file."""
+        self.flush()
+        if arrow.num_rows == 0:
+            return
+        unknown = set(arrow.column_names) - self._known
+        if unknown:
+            raise LakeError(f"{self.table.name}: unknown columns {sorted(unknown)}")
+        columns = [
+            arrow.column(field.name).cast(field.type)
+            if field.name in arrow.column_names
+            else pa.nulls(arrow.num_rows, field.type)
+            for field in self.table.schema
+        ]
+        name = f"part-{len(self._files):05d}.parquet"
+        _write_parquet(pa.table(columns, schema=self.table.schema), self.staging_dir / name)
+        self._files.append(name)
+        self.rows += arrow.num_rows
+
+    def adopt(self, part: Path) -> None:
+        """Move an already written Parquet part of this table (e.g. another process's) into the partition."""
+        self.flush()
+        rows = pq.ParquetFile(part).metadata.num_rows
+        name = f"part-{len(self._files):05d}.parquet"
+        Path(part).replace(self.staging_dir / name)
+        self._files.append(name)
+        self.rows += rows
+
+    @property
+    def part_paths(self) -> list[Path]:
+        """The part files written so far (flush first to include buffered rows)."""
+        return [self.staging_dir / name for name in self._files]
 
     def publish(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Flush, write the manifest and move the partition into place; return the manifest."""

@@ -1,0 +1,74 @@
+"""URLs the lake already knows for a site: orphan candidates the links may never reach.
+
+Read only from published partitions (a ``_SUCCESS`` manifest, or a crawl/runs row for crawls):
+the pages of the latest previous crawl, GA4 ``page_url`` and Search Console ``page_url``. The
+spider fetches them after links and sitemaps ran dry, with ``found_via`` ``previous_crawl``,
+``ga4`` or ``gsc`` (the first source that lists a URL wins).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from linkwarehouse.lake import partition_dir, published_manifests
+from linkwarehouse.lake.schemas import CRAWL_PAGES, CRAWL_RUNS, GA4_PAGES, GSC_PAGES, LakeTable
+
+logger = logging.getLogger(__name__)
+
+
+def _column(folder: Path, column: str) -> list[str]:
+    values: set[str] = set()
+    for part in sorted(folder.glob("*.parquet")):
+        table = pq.read_table(part, columns=[column]) if column in pq.read_schema(part).names else None
+        if table is not None:
+            values.update(value for value in table.column(column).to_pylist() if value)
+    return sorted(values)
+
+
+def _published_folders(lake: Path, table: LakeTable, site: str) -> list[Path]:
+    folders = []
+    for manifest in published_manifests(lake, table):
+        partition = manifest.get("partition", {})
+        if partition.get("site") == site:
+            folders.append(partition_dir(lake, table, partition))
+    return folders
+
+
+def previous_crawl_urls(lake: Path, site: str, crawl_id: str) -> list[str]:
+    """Page URLs of the latest published crawl of ``site`` other than ``crawl_id``."""
+    runs = partition_dir(lake, CRAWL_RUNS, {"site": site})
+    crawl_ids = sorted(path.stem for path in runs.glob("*.parquet") if path.stem not in (crawl_id, "_empty"))
+    for previous in reversed(crawl_ids):
+        folder = partition_dir(lake, CRAWL_PAGES, {"site": site, "crawl_id": previous})
+        if (folder / "_SUCCESS").exists():
+            return _column(folder, "url")
+    return []
+
+
+def known_urls(
+    lake: Path, site: str, crawl_id: str, normalize: Callable[[str], str | None]
+) -> list[tuple[str, str]]:
+    """``(url, source)`` pairs, each normalised URL once, sources in order of precedence."""
+    sources = [
+        ("previous_crawl", previous_crawl_urls(lake, site, crawl_id)),
+        (
+            "ga4",
+            sorted({u for f in _published_folders(lake, GA4_PAGES, site) for u in _column(f, "page_url")}),
+        ),
+        (
+            "gsc",
+            sorted({u for f in _published_folders(lake, GSC_PAGES, site) for u in _column(f, "page_url")}),
+        ),
+    ]
+    seen: dict[str, str] = {}
+    for source, urls in sources:
+        for raw in urls:
+            url = normalize(raw)
+            if url is not None and url not in seen:
+                seen[url] = source
+        logger.info("%d URL(s) known from %s", len(urls), source)
+    return list(seen.items())

@@ -1,0 +1,103 @@
+"""robots.txt as RFC 9309 reads it: 2xx rules (BOM, size cap), 4xx allow all, 5xx/429/network disallow all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from linkcrawler.robots import ROBOTS_MAX_BYTES, parse_robots_body, rules_from_status
+
+from .conftest import Route, html, lake_rows, redirect, run_crawl, write_config
+
+UA = "LinkWarehouseBot/0.1"
+ORIGIN = "http://example.com"
+
+
+def test_bom_and_sitemaps() -> None:
+    parser, sitemaps = parse_robots_body(
+        b"\xef\xbb\xbfUser-agent: *\nDisallow: /private/\nSitemap: http://example.com/s.xml\n"
+    )
+    assert not parser.can_fetch(f"{ORIGIN}/private/x", UA)
+    assert parser.can_fetch(f"{ORIGIN}/public", UA)
+    assert sitemaps == ["http://example.com/s.xml"]
+
+
+def test_rules_beyond_500_kib_are_ignored() -> None:
+    body = b"User-agent: *\nDisallow: /early/\n" + b"#" * ROBOTS_MAX_BYTES + b"\nDisallow: /late/\n"
+    parser, _ = parse_robots_body(body)
+    assert not parser.can_fetch(f"{ORIGIN}/early/x", UA)
+    assert parser.can_fetch(f"{ORIGIN}/late/x", UA)
+
+
+@pytest.mark.parametrize(
+    ("status", "allows", "unavailable"),
+    [
+        (200, True, None),
+        (404, True, None),
+        (403, True, None),
+        (410, True, None),
+        (429, False, "robots_unavailable: HTTP 429"),
+        (500, False, "robots_unavailable: HTTP 500"),
+        (503, False, "robots_unavailable: HTTP 503"),
+    ],
+)
+def test_status_semantics(status: int, allows: bool, unavailable: str | None) -> None:
+    rules = rules_from_status(ORIGIN, status, b"User-agent: *\nDisallow: /x\n" if status == 200 else b"")
+    assert rules.allows(f"{ORIGIN}/page", UA) is allows
+    assert rules.unavailable == unavailable
+
+
+CONFIG = """sites:
+  - name: robots
+    start_urls: ["{base}/"]
+    crawl:
+      retry_backoff: 0.05
+      allow_private_networks: ["127.0.0.1/32"]
+"""
+
+
+@pytest.mark.integration
+def test_robots_5xx_crawls_nothing_and_says_why(serve, tmp_path: Path) -> None:
+    site = serve(
+        {
+            "/robots.txt": Route("oops", status=503, content_type="text/plain"),
+            "/": html('<a href="/a">a</a>'),
+        }
+    )
+    lake = tmp_path / "lake"
+    result = run_crawl(
+        write_config(tmp_path / "sites.yaml", CONFIG.format(base=site.base)), "robots", "r1", lake
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [(p["url"], p["status"], p["error"]) for p in lake_rows(lake, "crawl/pages", "url")] == [
+        (f"{site.base}/", None, "robots_unavailable: HTTP 503")
+    ]
+    assert site.requests == {"/robots.txt": 3}  # the 503 retried twice, then: disallow all
+    (run,) = lake_rows(lake, "crawl/runs", "crawl_id")
+    assert (run["stop_reason"], run["stop_reasons"]) == ("robots_unavailable", ["robots_unavailable"])
+    details = json.loads(run["stop_details"])
+    assert details["robots"] == {site.base: "robots_unavailable: HTTP 503 (disallow all)"}
+
+
+@pytest.mark.integration
+def test_robots_404_and_redirect(serve, tmp_path: Path) -> None:
+    site = serve(
+        {
+            "/robots.txt": redirect(301, "/robots-moved.txt"),
+            "/robots-moved.txt": Route("User-agent: *\nDisallow: /a\n", content_type="text/plain"),
+            "/": html('<a href="/a">a</a> <a href="/b">b</a>'),
+            "/b": html("<p>b</p>"),
+        }
+    )
+    lake = tmp_path / "lake"
+    result = run_crawl(
+        write_config(tmp_path / "sites.yaml", CONFIG.format(base=site.base)), "robots", "r2", lake
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [(p["url"], p["status"], p["error"]) for p in lake_rows(lake, "crawl/pages", "url")] == [
+        (f"{site.base}/", 200, None),
+        (f"{site.base}/a", None, "robots_disallowed"),
+        (f"{site.base}/b", 200, None),
+    ]

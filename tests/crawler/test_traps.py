@@ -1,0 +1,126 @@
+"""Spider-trap heuristics, parameter rules and the frontier's best discovery per phase."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from linkcrawler.frontier import Frontier, Verdict
+from linkcrawler.middlewares import retry_delay
+from linkcrawler.scope import Scope
+from linkcrawler.traps import TrapDetector
+
+TODAY = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://h.com/a/b/c", None),
+        ("http://h.com/a/b/a/b", None),
+        ("http://h.com/a/b/a/b/a", "repeating_segments"),
+        ("http://h.com/x/x/x/", "repeating_segments"),
+        ("http://h.com/" + "p" * 3000, "url_too_long"),
+        ("http://h.com/s?a=1&b=2&c=3&d=4&e=5", None),
+        ("http://h.com/s?a=1&b=2&c=3&d=4&e=5&f=6", "too_many_params"),
+        ("http://h.com/s?a=1&a=2&a=3&a=4&a=5&a=6", None),
+        ("http://h.com/events/2027/12/", None),
+        ("http://h.com/events/2028/01/", "future_date"),
+        ("http://h.com/cal?date=2031-05-01", "future_date"),
+        ("http://h.com/cal?year=2030&month=1", "future_date"),
+        ("http://h.com/archive/1999/05/", None),
+        ("http://h.com/product/202801", None),
+    ],
+)
+def test_trap_reasons(url: str, reason: str | None) -> None:
+    assert TrapDetector(today=TODAY).check(url) == reason
+
+
+def test_pattern_budget_counts_query_and_date_patterns_only() -> None:
+    traps = TrapDetector(max_pattern_urls=2, today=TODAY)
+    for url in (
+        "http://h.com/s?q=1",
+        "http://h.com/s?q=2",
+        "http://h.com/p/1",
+        "http://h.com/p/2",
+        "http://h.com/p/3",
+    ):
+        assert traps.check(url) is None
+        traps.admitted(url)
+    assert traps.check("http://h.com/s?q=3") == "pattern_overflow"
+    assert traps.check("http://h.com/s?q=3&page=2") is None  # another set of parameter names
+    assert traps.check("http://h.com/p/4") is None
+    traps.admitted("http://h.com/day/2026-01-01")
+    traps.admitted("http://h.com/day/2026-01-02")
+    assert traps.check("http://h.com/day/2026-01-03") == "pattern_overflow"
+
+
+def frontier(**kwargs) -> Frontier:
+    return Frontier(
+        Scope(["h.com"]),
+        max_pages=100,
+        max_depth=10,
+        traps=TrapDetector(max_pattern_urls=1, today=TODAY),
+        **kwargs,
+    )
+
+
+def test_traps_are_fetched_once_or_recorded_when_a_budget_ran_out() -> None:
+    f = frontier()
+    assert f.offer("http://h.com/x/x/x", 1, "link") is Verdict.FETCH
+    assert f.found["http://h.com/x/x/x"].trap == "repeating_segments"
+    assert f.offer("http://h.com/s?q=1", 1, "link") is Verdict.FETCH
+    assert f.offer("http://h.com/s?q=2", 1, "link") is Verdict.RECORD
+    assert f.offer("http://h.com/s?q=3", 1, "link") is Verdict.SKIP  # beyond the recorded budget too
+    assert f.stop_reasons == ["trap_suspected"]
+    assert dict(f.stops.counts) == {
+        "trap_suspected/repeating_segments": 1,
+        "trap_suspected/pattern_overflow": 2,
+    }
+
+
+@pytest.mark.parametrize(
+    ("crawl_params", "url", "fetched"),
+    [
+        (None, "http://h.com/s?anything=1", True),
+        ([], "http://h.com/s?page=2", False),
+        ([], "http://h.com/s", True),
+        (["page", "utm_*"], "http://h.com/s?page=2", True),
+        (["page"], "http://h.com/s?page=2&color=red", False),
+        (["Page"], "http://h.com/s?PAGE=2", True),
+    ],
+)
+def test_parameter_rules(crawl_params, url: str, fetched: bool) -> None:
+    f = Frontier(Scope(["h.com"]), 100, 10, crawl_params=crawl_params)
+    assert f.admit(url, 1) is fetched
+    assert f.excluded == (0 if fetched else 1)
+
+
+def test_best_discovery_within_a_phase() -> None:
+    f = frontier()
+    assert f.offer("http://h.com/a", 3, "redirect", hop=2) is Verdict.FETCH
+    f.offer("http://h.com/a", 2, "redirect", hop=1)
+    f.offer("http://h.com/a", 2, "link")
+    f.offer("http://h.com/a", 2, "meta_refresh", hop=4)
+    seen = f.found["http://h.com/a"]
+    assert (seen.depth, seen.via, seen.hop) == (2, "link", 0)
+    f.next_phase()
+    f.offer("http://h.com/a", 0, "sitemap")
+    assert (seen.depth, seen.via) == (2, "link")  # a later phase never rewrites an earlier discovery
+
+
+@pytest.mark.parametrize(
+    ("header", "attempt", "delay"),
+    [
+        (None, 0, 1.0),
+        (None, 2, 4.0),
+        (b"7", 0, 7.0),
+        (b"  12 ", 1, 12.0),
+        (b"Mon, 01 Jun 2026 00:00:30 GMT", 0, 30.0),
+        (b"Sun, 31 May 2026 23:00:00 GMT", 0, 0.0),
+        (b"soon", 1, 2.0),
+    ],
+)
+def test_retry_delay_honours_retry_after(header: bytes | None, attempt: int, delay: float) -> None:
+    assert retry_delay(header, attempt, 1.0, now=datetime(2026, 6, 1, tzinfo=UTC)) == delay
