@@ -7,6 +7,13 @@ renamed over ``marts.duckdb``. A BI client that holds the old file open read-onl
 the old inode undisturbed; the next ``connect`` sees the new warehouse, never a half-built one.
 The marts are also exported to ``warehouse/exports/<mart>.parquet`` (temp file, then rename).
 
+The run-private file starts as a copy of the published one, so the graph models (PageRank and
+click depth, materialised ``incremental_by_crawl``) only compute crawls they have not computed
+before: a rebuild after a new GA4 day re-runs the cheap SQL models, not the graph of every
+crawl. Relations the dbt project no longer defines are dropped from the copy before publishing.
+dbt unit tests (model logic on fixtures) are not part of a warehouse build; CI runs them
+(tests/warehouse/test_dbt_unit_tests.py).
+
 A failed build or failed check leaves the published files untouched; the failed build's
 database file is deleted (pass ``keep_failed_build=True`` to keep it) while its dbt logs and
 ``run_results.json`` stay in ``warehouse/build/<run_id>/`` for debugging.
@@ -14,6 +21,7 @@ database file is deleted (pass ``keep_failed_build=True`` to keep it) while its 
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import json
 import logging
@@ -33,6 +41,7 @@ from pathlib import Path
 
 import duckdb
 
+from linkwarehouse.config import ConfigError, load_sites
 from linkwarehouse.lake import ensure_placeholders, published_manifests
 from linkwarehouse.settings import Settings, load_settings
 from linkwarehouse.warehouse_checks import sanity_problems
@@ -49,6 +58,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MART_SCHEMA = "main"
+PROJECT_SCHEMAS = (MART_SCHEMA, "staging", "intermediate")
 LOCK_FILE = ".build.lock"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 _TAIL_LINES = 30
@@ -145,8 +155,30 @@ def _failed_nodes(run_results: Path) -> list[str]:
     ]
 
 
-def run_dbt_build(settings: Settings, database: Path, run_dir: Path) -> None:
-    """Run ``dbt build`` into ``database``, streaming its output line by line to the logger."""
+def dbt_vars(settings: Settings) -> dict[str, object]:
+    """dbt vars from the sites file: each configured site's equity variant (``site_equity``).
+
+    Sites in the lake but not in the file get the project's ``equity_default``; a missing file
+    means every site does.
+    """
+    if not settings.config_path.exists():
+        logger.warning("%s not found: every site gets the default equity variant", settings.config_path)
+        return {"site_equity": {}}
+    try:
+        sites = load_sites(settings.config_path)
+    except ConfigError as exc:
+        raise WarehouseError(f"cannot read the equity settings: {exc}") from None
+    return {"site_equity": {site.name: site.warehouse.equity.model_dump() for site in sites.sites}}
+
+
+def run_dbt_build(
+    settings: Settings,
+    database: Path,
+    run_dir: Path,
+    variables: dict[str, object] | None = None,
+    full_refresh: bool = False,
+) -> None:
+    """Run ``dbt build`` (models and data tests) into ``database``, streaming its output to the logger."""
     target_path, log_path = run_dir / "target", run_dir / "logs"
     project_dir = settings.dbt_project_dir.resolve()
     command = [
@@ -160,9 +192,15 @@ def run_dbt_build(settings: Settings, database: Path, run_dir: Path) -> None:
         str(target_path),
         "--log-path",
         str(log_path),
+        "--exclude-resource-type",
+        "unit_test",
+        "--vars",
+        json.dumps(variables or {}),
         "--no-use-colors",
         "--no-send-anonymous-usage-stats",
     ]
+    if full_refresh:
+        command.append("--full-refresh")
     env = {
         **os.environ,
         "LINKWAREHOUSE_DUCKDB_PATH": str(database),
@@ -238,17 +276,72 @@ def _remove_database(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+def seed_from_published(published: Path, database: Path) -> bool:
+    """Start the run-private file as a copy of the published warehouse; False when there is none.
+
+    The published file is complete and checkpointed (it was closed before its rename) and read-only
+    readers never change it, so a plain copy is consistent even while BI clients hold it open. A
+    copy DuckDB cannot open (another DuckDB version, damage) is discarded: the build starts empty.
+    """
+    if not published.exists():
+        return False
+    shutil.copyfile(published, database)
+    try:
+        duckdb.connect(str(database)).close()
+    except duckdb.Error as exc:
+        logger.warning("cannot reuse %s (%s); building from scratch", published, exc)
+        _remove_database(database)
+        return False
+    return True
+
+
+def drop_stale_relations(con: duckdb.DuckDBPyConnection, manifest_path: Path) -> list[str]:
+    """Drop tables and views the dbt project no longer defines (leftovers of the seed copy).
+
+    Returns the dropped relations as ``schema.name``. Reads dbt's ``manifest.json`` of the build;
+    without one (dbt did not run) nothing is dropped.
+    """
+    try:
+        nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    except FileNotFoundError:
+        logger.warning("%s not found: stale relations are kept", manifest_path)
+        return []
+    defined = {
+        (node["schema"], node.get("alias") or node["name"])
+        for node in nodes
+        if node["resource_type"] in ("model", "seed", "snapshot")
+    }
+    existing = con.execute(
+        "select schema_name, table_name, 'table' from duckdb_tables() "
+        "where database_name = current_database() and not temporary "
+        "union all "
+        "select schema_name, view_name, 'view' from duckdb_views() "
+        "where database_name = current_database() and not temporary and not internal",
+    ).fetchall()
+    dropped = []
+    for schema, name, kind in sorted(existing):
+        if schema in PROJECT_SCHEMAS and (schema, name) not in defined:
+            con.execute(f'drop {kind} if exists "{schema}"."{name}"')
+            dropped.append(f"{schema}.{name}")
+    if dropped:
+        logger.info("dropped relations the dbt project no longer defines: %s", ", ".join(dropped))
+    return dropped
+
+
 def build_warehouse(
     settings: Settings | None = None,
     run_id: str | None = None,
     *,
     lock_timeout: float | None = 3600.0,
     keep_failed_build: bool = False,
+    full_refresh: bool = False,
 ) -> BuildResult:
     """Build, check and atomically publish ``warehouse/marts.duckdb`` and the mart exports.
 
-    Raises :class:`DbtBuildError` or :class:`WarehouseCheckError` without publishing anything,
-    and :class:`WarehouseLockTimeout` when another build keeps the lock past ``lock_timeout``.
+    Incremental by default (the graph metrics of crawls already published are reused);
+    ``full_refresh`` starts from an empty file and recomputes everything. Raises
+    :class:`DbtBuildError` or :class:`WarehouseCheckError` without publishing anything, and
+    :class:`WarehouseLockTimeout` when another build keeps the lock past ``lock_timeout``.
     """
     settings = settings or load_settings()
     run_id = run_id or new_run_id()
@@ -265,12 +358,20 @@ def build_warehouse(
         _remove_database(database)  # leftovers of a kept failed build with the same run id
         temps: dict[str, Path] = {}
         try:
+            variables = dbt_vars(settings)
             phase = time.monotonic()
-            run_dbt_build(settings, database, run_dir)
+            seeded = not full_refresh and seed_from_published(settings.marts_path, database)
+            timings["seed_s"] = time.monotonic() - phase
+            logger.info("build %s starts from %s", run_id, settings.marts_path if seeded else "an empty file")
+
+            phase = time.monotonic()
+            run_dbt_build(settings, database, run_dir, variables, full_refresh=full_refresh)
             timings["dbt_build_s"] = time.monotonic() - phase
+            timings.update(_graph_timings(run_dir / "target" / "run_results.json"))
 
             phase = time.monotonic()
             with duckdb.connect(str(database)) as con:
+                drop_stale_relations(con, run_dir / "target" / "manifest.json")
                 problems = sanity_problems(con, published_manifests(settings.lake_root, "crawl/pages"))
                 if problems:
                     raise WarehouseCheckError(f"{database}: sanity checks failed:\n" + "\n".join(problems))
@@ -300,11 +401,29 @@ def build_warehouse(
     return BuildResult(run_id, settings.marts_path, exports, row_counts, timings)
 
 
-def main() -> int:
-    """``python -m linkwarehouse.warehouse``: build and publish with the environment's settings."""
+def _graph_timings(run_results: Path) -> dict[str, float]:
+    """Seconds dbt spent on each graph model (``graph_<model>_s``), from run_results.json."""
+    try:
+        results = json.loads(run_results.read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {
+        f"graph_{item['unique_id'].rsplit('.', 1)[-1]}_s": float(item.get("execution_time") or 0.0)
+        for item in results
+        if item["unique_id"].rsplit(".", 1)[-1].startswith("int_graph_")
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m linkwarehouse.warehouse [--full-refresh]``: build and publish, settings from the env."""
+    parser = argparse.ArgumentParser(description="Build, check and publish the warehouse.")
+    parser.add_argument(
+        "--full-refresh", action="store_true", help="start from an empty file: recompute every crawl's graph"
+    )
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        result = build_warehouse()
+        result = build_warehouse(full_refresh=args.full_refresh)
     except WarehouseError as exc:
         logger.error("%s", exc)
         return 1

@@ -1,8 +1,9 @@
 """Sanity checks on a freshly built warehouse file, run after ``dbt build`` and before publishing.
 
 dbt's own tests check each model's logic; these checks compare the build with the outside
-world (the lake's ``_SUCCESS`` manifests) so a crawl that the build silently lost, or a
-PageRank that no longer sums to 1, blocks the publish instead of reaching BI.
+world (the lake's ``_SUCCESS`` manifests) so a crawl that the build silently lost, graph
+metrics reused from an earlier build that no longer match the crawl, or a PageRank that no
+longer sums to 1, block the publish instead of reaching BI.
 """
 
 from __future__ import annotations
@@ -48,11 +49,26 @@ def sanity_problems(con: duckdb.DuckDBPyConnection, page_manifests: Iterable[Map
             problems.append(f"{where}: published but crawl/pages has no _SUCCESS manifest")
         elif rows != manifest_rows:
             problems.append(f"{where}: page_link_metrics has {rows} rows, the pages manifest {manifest_rows}")
-    for site, crawl_id, total in con.sql(
-        "select site, crawl_id, sum(internal_pagerank) from main.page_link_metrics group by all order by all"
+    graph_rows = dict(
+        ((site, crawl_id), rows)
+        for site, crawl_id, rows in con.sql(
+            "select site, crawl_id, count(*) from intermediate.int_graph_metrics group by all"
+        ).fetchall()
+    )
+    for site, crawl_id in crawls:
+        rows, manifest_rows = graph_rows.get((site, crawl_id), 0), expected.get((site, crawl_id))
+        if manifest_rows is not None and rows != manifest_rows:
+            where = f"site {site!r} crawl {crawl_id!r}"
+            problems.append(f"{where}: int_graph_metrics has {rows} rows, the pages manifest {manifest_rows}")
+    for site, crawl_id, total, equity_total in con.sql(
+        "select site, crawl_id, sum(internal_pagerank), coalesce(sum(equity_pagerank), 1.0) "
+        "from main.page_link_metrics group by all order by all"
     ).fetchall():
+        where = f"site {site!r} crawl {crawl_id!r}"
         if total is None or abs(total - 1.0) > PAGERANK_TOLERANCE:
-            problems.append(f"site {site!r} crawl {crawl_id!r}: internal_pagerank sums to {total!r}, not 1")
+            problems.append(f"{where}: internal_pagerank sums to {total!r}, not 1")
+        if abs(equity_total - 1.0) > PAGERANK_TOLERANCE:
+            problems.append(f"{where}: equity_pagerank sums to {equity_total!r}, not 1")
     if crawls and not built:
         problems.append(f"page_link_metrics is empty although {len(crawls)} crawl(s) are published")
     return problems

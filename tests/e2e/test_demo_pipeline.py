@@ -162,8 +162,16 @@ def test_alert_is_recorded_so_reruns_do_not_resend(
 
 def test_exports_and_no_leftover_build_files(demo: tuple[Settings, DemoResult]) -> None:
     settings, _ = demo
-    assert sorted(p.name for p in settings.exports_dir.glob("*.parquet")) == [
-        "orphan_events.parquet",
-        "page_link_metrics.parquet",
+    marts = [
+        "anchor_text_profile",
+        "broken_internal_links",
+        "canonicalised_internal_links",
+        "hreflang_link_issues",
+        "orphan_events",
+        "other_error_links",
+        "page_link_metrics",
+        "redirected_internal_links",
+        "site_kpis",
     ]
+    assert sorted(p.name for p in settings.exports_dir.glob("*.parquet")) == [f"{m}.parquet" for m in marts]
     assert not list(settings.build_dir.glob("*.duckdb"))

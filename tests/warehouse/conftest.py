@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,13 @@ def warehouse_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def built(warehouse_settings: Settings) -> BuildResult:
     return build_warehouse(warehouse_settings, run_id="session-build")
+
+
+def published_copy(built: BuildResult, source: Settings, base: Path) -> Settings:
+    """A new warehouse dir whose published state is the session build, over a copy of its lake."""
+    settings = make_settings(base)
+    shutil.copytree(source.lake_root, settings.lake_root)
+    settings.warehouse_dir.mkdir(parents=True)
+    shutil.copy2(built.marts_path, settings.marts_path)
+    shutil.copytree(source.exports_dir, settings.exports_dir)
+    return settings

@@ -8,6 +8,10 @@ a robots-blocked URL (/private), a PDF, a self-link, an external link and a mail
 In ``feb`` /b loses all its inlinks, /nf is linked normally, /deep and /old disappear and
 /fresh appears in the sitemap only. Crawl ``mar`` has pages but no crawl/runs row (unfinished).
 Site ``shop`` has one crawl: / -> /p.
+
+GA4 and Search Console data of ``demo`` fall into feb's window (2024-01-04 .. 2024-01-31) and
+around it: raw rows that normalise to the same URL, an ``(other)`` row, days just outside the
+window, and a URL only Search Console knows (/gsc-only). jan's window has no Google data.
 """
 
 from __future__ import annotations
@@ -226,6 +230,66 @@ CRAWLS: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
+def _ga4(path: str | None, sessions: int, views: int, key_events: float = 0, raw: str | None = None) -> dict:
+    return {
+        "page_url": None if path is None else url(path),
+        "host_name": "(other)" if path is None else "example.com",
+        "page_path": "(other)" if path is None else raw or path,
+        "views": views,
+        "sessions": sessions,
+        "engaged_sessions": sessions,
+        "key_events": key_events,
+        "total_users": sessions,
+        "is_other": path is None,
+        "property_id": "1",
+    }
+
+
+def _gsc(path: str, clicks: int, impressions: int, position: float, raw: str | None = None) -> dict:
+    return {
+        "page_url": url(path),
+        "page": url(raw or path),
+        "clicks": clicks,
+        "impressions": impressions,
+        "ctr": clicks / impressions,
+        "position": position,
+        "data_state": "final",
+        "search_type": "web",
+        "site_url": "sc-domain:example.com",
+    }
+
+
+# day -> rows. 2024-01-03 and 2024-02-01 (the day feb started) lie just outside feb's window.
+GA4_DAYS: dict[str, list[dict]] = {
+    "2024-01-03": [_ga4("/", 999, 999)],
+    "2024-01-10": [
+        _ga4("/", 50, 80),
+        _ga4("/fresh", 3, 5, 1.0),
+        _ga4("/fresh", 2, 2, 0.5, raw="/fresh?utm_source=x"),
+        _ga4(None, 100, 100),
+    ],
+    "2024-01-31": [_ga4("/", 10, 12)],
+    "2024-02-01": [_ga4("/", 1000, 1000)],
+}
+GSC_DAYS: dict[str, list[dict]] = {
+    "2024-01-03": [_gsc("/", 99, 999, 1.0)],
+    "2024-01-10": [_gsc("/b", 1, 100, 12.0), _gsc("/", 10, 50, 2.0)],
+    "2024-01-20": [
+        _gsc("/b", 3, 300, 16.0),
+        _gsc("/b", 0, 100, 20.0, raw="/b?x=1"),
+        _gsc("/gsc-only", 0, 7, 30.0),
+    ],
+}
+
+
+def write_google(lake: Path, site: str = "demo") -> None:
+    for table, days in (("ga4_pages", GA4_DAYS), ("gsc_pages", GSC_DAYS)):
+        for day, rows in days.items():
+            with PartitionWriter(lake, table, {"site": site, "date": day}) as writer:
+                writer.extend(rows)
+                writer.publish()
+
+
 def write_crawl(lake: Path, site: str, crawl_id: str, crawl: dict[str, Any]) -> None:
     """Publish one crawl the way the crawler does: every table partition, then the runs row last."""
     partition = {"site": site, "crawl_id": crawl_id}
@@ -265,4 +329,5 @@ def write_crawl(lake: Path, site: str, crawl_id: str, crawl: dict[str, Any]) -> 
 def write_lake(lake: Path, crawls: dict[tuple[str, str], dict[str, Any]] = CRAWLS) -> Path:
     for (site, crawl_id), crawl in crawls.items():
         write_crawl(lake, site, crawl_id, crawl)
+    write_google(lake)
     return lake

@@ -9,8 +9,20 @@ import igraph
 import numpy as np
 import pytest
 
-from linkwarehouse.crawl_graphs import crawl_graphs
-from linkwarehouse.graph import GraphError, adjacency, bfs_depths, link_scores, pagerank
+from linkwarehouse.crawl_graphs import register_functions
+from linkwarehouse.graph import (
+    GraphError,
+    adjacency,
+    bfs_depths,
+    equity_edges,
+    link_scores,
+    log10_scores,
+    pagerank,
+    pagerank_of_adjacency,
+    rank_positions,
+    unpack_edges,
+    weighted_pagerank,
+)
 
 
 def random_graph(seed: int, n_nodes: int, n_edges: int) -> tuple[np.ndarray, np.ndarray]:
@@ -98,39 +110,116 @@ def test_invalid_ids_name_the_problem() -> None:
         adjacency([0, 1], [1], 2)
 
 
-def test_crawl_graphs_slices_relations_per_crawl() -> None:
-    con = duckdb.connect()
-    nodes = con.sql(
-        """
-        select * from (values
-            ('s', 'c1', 'u/a', true, 0), ('s', 'c1', 'u/b', false, 1),
-            ('t', 'c1', 'v/x', false, 0), ('t', 'c1', 'v/y', true, 1), ('t', 'c1', 'v/z', false, 2)
-        ) as nodes(site, crawl_id, url, is_start_url, node_id)
-        """
+def test_rank_positions_share_the_better_position_on_ties() -> None:
+    np.testing.assert_array_equal(rank_positions([0.1, 0.4, 0.1, 0.4, 0.0]), [3, 1, 3, 1, 5])
+    np.testing.assert_array_equal(rank_positions([0.2, np.nan, 0.3]), [2, -1, 1])
+    # Float noise below 12 significant digits is a tie.
+    np.testing.assert_array_equal(rank_positions([0.1 + 0.2, 0.3, 0.29]), [1, 1, 3])
+    assert rank_positions([]).size == 0
+
+
+def test_log10_scores_put_the_strongest_page_at_10() -> None:
+    np.testing.assert_array_equal(log10_scores([1e-3, 1e-4, 1e-2, 1e-14]), [9.0, 8.0, 10.0, 0.0])
+    np.testing.assert_array_equal(log10_scores([0.5, np.nan]), [10.0, np.nan])
+
+
+def test_link_scores_keep_nan_for_nodes_outside_the_graph() -> None:
+    np.testing.assert_array_equal(link_scores([0.01, np.nan, math.e**2 / 100]), [0.0, np.nan, 100.0])
+
+
+def test_unpack_edges_reads_both_halves_of_the_packed_pair() -> None:
+    sources, targets = unpack_edges(np.array([0 * 2**32 + 7, 5 * 2**32 + 0, 1_000_000 * 2**32 + 999_999]))
+    assert sources.tolist() == [0, 5, 1_000_000] and targets.tolist() == [7, 0, 999_999]
+
+
+@pytest.mark.parametrize(("seed", "n_nodes", "n_edges"), [(8, 200, 700), (9, 1500, 3000)])
+def test_weighted_pagerank_with_unit_weights_is_pagerank(seed: int, n_nodes: int, n_edges: int) -> None:
+    src, dst = random_graph(seed, n_nodes, n_edges)
+    pairs = np.unique(np.stack([src, dst], axis=1), axis=0)
+    plain = pagerank(pairs[:, 0], pairs[:, 1], n_nodes)
+    weighted = weighted_pagerank(pairs[:, 0], pairs[:, 1], n_nodes)
+    assert np.abs(plain.scores - weighted.scores).max() < 1e-13
+
+
+def test_weighted_pagerank_matches_igraph_with_weights() -> None:
+    """Positive weights, no non-passing edges: igraph's weighted PRPACK is an independent check."""
+    src, dst = random_graph(10, 400, 1600)
+    pairs = np.unique(np.stack([src, dst], axis=1), axis=0)
+    weights = np.random.default_rng(10).choice([1.0, 0.5, 0.3, 0.2], size=len(pairs))
+    ours = weighted_pagerank(pairs[:, 0], pairs[:, 1], 400, weights)
+    graph = igraph.Graph(n=400, edges=pairs.tolist(), directed=True)
+    expected = graph.pagerank(damping=0.85, weights=weights.tolist(), implementation="prpack")
+    assert np.abs(ours.scores - np.array(expected)).max() < 1e-9
+
+
+def test_weighted_pagerank_dilution_and_eligibility_by_hand() -> None:
+    # A -> B passes, A -> C (nofollow) does not: see the dbt unit test for the algebra.
+    diluted = weighted_pagerank([0, 0, 1, 2], [1, 2, 0, 0], 3, passes=[True, False, True, True])
+    np.testing.assert_allclose(diluted.scores, [0.5268292683, 0.3485365854, 0.1246341463], atol=1e-10)
+    # Node 1 left out: 0 <-> 2 is a symmetric pair.
+    subset = weighted_pagerank([0, 2], [2, 0], 3, eligible=[True, False, True])
+    np.testing.assert_allclose(subset.scores, [0.5, np.nan, 0.5], atol=1e-15)
+    with pytest.raises(GraphError, match="eligible nodes only"):
+        weighted_pagerank([0], [1], 3, eligible=[True, False, True])
+    with pytest.raises(GraphError, match=">= 0"):
+        weighted_pagerank([0], [1], 2, weights=[-1.0])
+
+
+def test_equity_edges_resolve_weigh_and_collapse_occurrences() -> None:
+    # Nodes: 0, 1 (passes to 3), 2 (passes nowhere), 3. Positions: 0 content (1.0), 3 nav (0.3).
+    sources, targets, weights, passes, eligible = equity_edges(
+        [0, 0, 0, 0, 0, 1, 3, 3, 3],
+        [1, 3, 3, 2, 3, 0, 0, 0, 1],
+        [False, False, True, False, False, False, True, True, False],
+        [3, 0, 0, 0, 3, 0, 3, 0, 0],
+        4,
+        position_weights=[1.0, 0.5, 0.3, 0.3, 0.2, 1.0],
+        dilute=True,
+        redirect_to=[0, 3, -1, 3],
     )
-    edges = con.sql(
-        """
-        select * from (values ('s', 'c1', 0, 1), ('t', 'c1', 1, 2), ('t', 'c1', 2, 0))
-            as edges(site, crawl_id, source_node_id, target_node_id)
-        """
-    )
-    graphs = list(crawl_graphs(nodes, edges))
-    assert [(g.site, g.crawl_id, g.n_nodes) for g in graphs] == [("s", "c1", 2), ("t", "c1", 3)]
-    shop = graphs[1]
-    assert shop.urls.to_pylist() == ["v/x", "v/y", "v/z"]
-    assert shop.sources.tolist() == [1, 2] and shop.targets.tolist() == [2, 0]
-    assert shop.starts.tolist() == [1]
-    table = shop.table({"click_depth": bfs_depths(shop.sources, shop.targets, shop.n_nodes, shop.starts)})
-    assert table.to_pylist() == [
-        {"site": "t", "crawl_id": "c1", "url": "v/x", "click_depth": 2},
-        {"site": "t", "crawl_id": "c1", "url": "v/y", "click_depth": 0},
-        {"site": "t", "crawl_id": "c1", "url": "v/z", "click_depth": 1},
+    assert eligible.tolist() == [True, False, False, True]
+    # 0 -> 1 becomes 0 -> 3 and joins 0 -> 3: heaviest followed occurrence is content (1.0).
+    # 0 -> 2 goes nowhere, 1 is ineligible as a source, 3 -> 0 is only nofollow (diluting),
+    # 3 -> 1 resolves to 3 itself and is dropped.
+    assert list(zip(sources.tolist(), targets.tolist(), weights.tolist(), passes.tolist(), strict=True)) == [
+        (0, 3, 1.0, True),
+        (3, 0, 1.0, False),
     ]
+    ignored = equity_edges([3], [0], [True], [0], 4, position_weights=[1.0] * 6, dilute=False)
+    assert ignored[0].size == 0 and ignored[4].all()
 
 
-def test_crawl_graphs_rejects_sparse_node_ids() -> None:
+def test_graph_functions_through_duckdb() -> None:
+    """The DuckDB functions the dbt model calls: one struct of per-node lists per crawl row."""
     con = duckdb.connect()
-    nodes = con.sql("select 's' as site, 'c' as crawl_id, 'u' as url, true as is_start_url, 5 as node_id")
-    edges = con.sql("select 's' as site, 'c' as crawl_id, 0 as source_node_id, 0 as target_node_id limit 0")
-    with pytest.raises(GraphError, match=r"site 's' crawl 'c': node ids are not dense"):
-        list(crawl_graphs(nodes, edges))
+    register_functions(con)
+    row = con.execute(
+        """
+        select lw_graph_metrics('s', 'c', 3, [0::bigint * 4294967296 + 1, 1::bigint * 4294967296 + 0], [0])
+        """
+    ).fetchone()[0]
+    assert row["click_depth"] == [0, 1, None]
+    assert row["rank"] == [1, 1, 3]
+    assert row["pagerank"][0] == pytest.approx(row["pagerank"][1], abs=1e-15)
+    assert sum(row["pagerank"]) == pytest.approx(1.0, abs=1e-12)
+    # Node 1 is left out and passes to node 2: the link 0 -> 1 counts as 0 -> 2.
+    equity = con.execute(
+        """
+        select lw_equity_pagerank(
+            's', 'c', 3, [{'edge': 1::bigint, 'nofollow': false, 'position': 0}], []::bigint[],
+            [{'node': 1, 'target': 2}], [1.0, 1.0, 1.0, 1.0, 1.0, 1.0], false
+        )
+        """
+    ).fetchone()[0]
+    assert equity["pagerank"][1] is None and equity["rank"] == [2, None, 1]
+
+
+def test_graph_function_names_the_crawl_that_does_not_converge(monkeypatch: pytest.MonkeyPatch) -> None:
+    con = duckdb.connect()
+    register_functions(con)
+    monkeypatch.setattr(
+        "linkwarehouse.graph.pagerank_of_adjacency",
+        lambda matrix: pagerank_of_adjacency(matrix, max_iter=2),
+    )
+    with pytest.raises(duckdb.Error, match=r"site 's' crawl 'c9': PageRank did not converge in 2 iterations"):
+        con.sql("select lw_graph_metrics('s', 'c9', 3, [1::bigint, 4294967298::bigint], [0])").fetchall()

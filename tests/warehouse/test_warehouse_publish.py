@@ -1,16 +1,13 @@
-"""Publishing semantics: BI readers are never blocked nor see a half-built file; failures publish nothing."""
+"""Publishing semantics: failures publish nothing; one build at a time (BI readers: test_incremental.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 import pytest
 
 from linkwarehouse import warehouse
@@ -26,81 +23,16 @@ from linkwarehouse.warehouse import (
     build_warehouse,
 )
 from linkwarehouse.warehouse_checks import sanity_problems
-from tests.warehouse.conftest import make_settings
-from tests.warehouse.lake_fixture import SHOP, url, write_crawl
+from tests.warehouse.conftest import make_settings, published_copy
+from tests.warehouse.lake_fixture import write_crawl
+from tests.warehouse.test_incremental import shop_crawl
+from tests.warehouse.test_warehouse_build import MART_NAMES
 
 pytestmark = pytest.mark.integration
-
-# A BI client in its own process: holds one read-only connection, reports, waits, reports again.
-BI_CLIENT = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1], read_only=True)
-query = "select count(*), count(distinct crawl_id) from page_link_metrics"
-print(*con.execute(query).fetchone(), flush=True)
-sys.stdin.readline()
-print(*con.execute(query).fetchone(), flush=True)
-"""
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def published_copy(built: BuildResult, source: Settings, base: Path) -> Settings:
-    """A new warehouse dir whose published state is the session build, over a copy of its lake."""
-    settings = make_settings(base)
-    shutil.copytree(source.lake_root, settings.lake_root)
-    settings.warehouse_dir.mkdir(parents=True)
-    shutil.copy2(built.marts_path, settings.marts_path)
-    shutil.copytree(source.exports_dir, settings.exports_dir)
-    return settings
-
-
-def shop_crawl(pages: list[str], started: datetime) -> dict:
-    return {
-        "pages": [
-            {"url": url(p, SHOP), "final_url": url(p, SHOP), "status": 200, "content_type": "text/html"}
-            for p in pages
-        ],
-        "links": [],
-        "sitemap": [],
-        "started_at": started,
-        "start_urls": [url("/", SHOP)],
-    }
-
-
-def test_read_only_bi_client_never_blocks_a_build_nor_sees_it_half_done(
-    built: BuildResult, warehouse_settings: Settings, tmp_path: Path
-) -> None:
-    settings = published_copy(built, warehouse_settings, tmp_path)
-    write_crawl(
-        settings.lake_root, "shop", "s2", shop_crawl(["/", "/p", "/q"], datetime(2024, 3, 1, tzinfo=UTC))
-    )
-    client = subprocess.Popen(
-        [sys.executable, "-c", BI_CLIENT, str(settings.marts_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert client.stdout is not None and client.stdin is not None
-        assert client.stdout.readline().split() == ["29", "3"]
-
-        result = build_warehouse(settings, run_id="while-bi-reads", lock_timeout=5)
-
-        client.stdin.write("again\n")
-        client.stdin.flush()
-        assert client.stdout.readline().split() == ["29", "3"], "the open connection keeps the old warehouse"
-    finally:
-        client.communicate(timeout=30)
-    assert client.returncode == 0
-    assert result.row_counts["page_link_metrics"] == 32
-    with duckdb.connect(str(settings.marts_path), read_only=True) as con:
-        assert con.execute("select count(*), count(distinct crawl_id) from page_link_metrics").fetchone() == (
-            32,
-            4,
-        )
-    assert pq.read_table(settings.exports_dir / "page_link_metrics.parquet").num_rows == 32
 
 
 def test_failed_dbt_build_leaves_published_files_untouched(
@@ -132,7 +64,7 @@ def test_failed_sanity_check_publishes_nothing_and_can_keep_the_build(
     manifest.write_text(manifest.read_text().replace('"rows": 14', '"rows": 15'))
     # Stand-in for dbt: the session's (valid) build, so only the lake comparison can fail.
     monkeypatch.setattr(
-        warehouse, "run_dbt_build", lambda _s, database, _r: shutil.copy2(built.marts_path, database)
+        warehouse, "run_dbt_build", lambda _s, database, *_a, **_k: shutil.copy2(built.marts_path, database)
     )
 
     with pytest.raises(
@@ -160,6 +92,7 @@ def test_sanity_problems_compare_with_manifests(built: BuildResult, warehouse_se
         assert sanity_problems(con, tampered) == [
             "site 'demo' crawl 'feb': page_link_metrics has 13 rows, the pages manifest 12",
             "site 'shop' crawl 's1': published but crawl/pages has no _SUCCESS manifest",
+            "site 'demo' crawl 'feb': int_graph_metrics has 13 rows, the pages manifest 12",
         ]
 
 
@@ -180,8 +113,9 @@ def test_unsafe_run_id_is_rejected(tmp_path: Path) -> None:
 
 def test_build_on_an_empty_lake_publishes_empty_marts(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    result = build_warehouse(settings, run_id="empty")
-    assert result.row_counts == {"orphan_events": 0, "page_link_metrics": 0}
+    result = build_warehouse(settings, run_id="empty", full_refresh=True)
+    assert set(result.row_counts) == set(MART_NAMES)
+    assert set(result.row_counts.values()) == {0}
     assert (settings.lake_root / "crawl/pages/site=_empty/crawl_id=_empty/part-00000.parquet").exists()
     with duckdb.connect(str(settings.marts_path), read_only=True) as con:
         assert con.execute("select count(*) from page_link_metrics").fetchone() == (0,)

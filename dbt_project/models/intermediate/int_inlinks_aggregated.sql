@@ -1,5 +1,6 @@
 -- One row per linked-to URL per crawl (URLs without inlinks have no row): inlink counts over
 -- internal link occurrences, self-links excluded, nofollow included, redirects not followed.
+-- unique_followed_inlinks counts the source pages with at least one link without nofollow.
 -- Counted in two plain group-bys (per source, then per target) instead of count(distinct):
 -- several times faster on tens of millions of links.
 
@@ -57,7 +58,8 @@ aggregated as (
         cast(sum(footer_occurrences) as bigint) as inlinks_footer,
         cast(sum(aside_occurrences) as bigint) as inlinks_aside,
         cast(sum(content_occurrences) as bigint) as inlinks_content,
-        count(*) filter (where content_occurrences > 0) as unique_content_inlinks
+        count(*) filter (where content_occurrences > 0) as unique_content_inlinks,
+        count(*) filter (where occurrences > nofollow_occurrences) as unique_followed_inlinks
 
     from per_source
     group by site, crawl_id, url

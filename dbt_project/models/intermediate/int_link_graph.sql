@@ -1,6 +1,9 @@
 -- One row per distinct internal edge (source_url, target_url, edge_type) per crawl:
 -- link occurrences collapsed with their counts, plus one edge from every 3xx URL to its
 -- crawled redirect Location. Self-links are dropped (they never count and never lead on).
+-- An edge to a redirecting URL keeps that URL as its target (the redirect is a level) and
+-- also names where the chain ends (final_target_url); an edge to a canonicalised URL names
+-- the canonical it points on to.
 
 with
 
@@ -23,7 +26,7 @@ internal_links as (
 
 pages as (
 
-    select site, crawl_id, url, redirect_location, is_redirect
+    select site, crawl_id, url, final_url, redirect_location, is_redirect, canonical, is_canonicalised
     from {{ ref('int_crawl_pages') }}
 
 ),
@@ -76,20 +79,34 @@ edges as (
 
 ),
 
-final as (
+resolved as (
 
     select
-        site,
-        crawl_id,
-        source_url,
-        target_url,
-        edge_type,
-        cast(link_occurrences as bigint) as link_occurrences,
-        cast(nofollow_occurrences as bigint) as nofollow_occurrences,
-        nofollow_occurrences > 0 as has_nofollow,
-        edge_type = 'redirect' or link_occurrences > nofollow_occurrences as is_followed
+        edges.site,
+        edges.crawl_id,
+        edges.source_url,
+        edges.target_url,
+        edges.edge_type,
+        cast(edges.link_occurrences as bigint) as link_occurrences,
+        cast(edges.nofollow_occurrences as bigint) as nofollow_occurrences,
+        edges.nofollow_occurrences > 0 as has_nofollow,
+        edges.edge_type = 'redirect' or edges.link_occurrences > edges.nofollow_occurrences as is_followed,
+        coalesce(targets.is_redirect, false) as target_is_redirect,
+        case when targets.is_redirect then targets.final_url else edges.target_url end as final_target_url,
+        coalesce(targets.is_canonicalised, false) as target_is_canonicalised,
+        targets.canonical as target_canonical
 
     from edges
+    left join pages as targets
+        on edges.site = targets.site
+        and edges.crawl_id = targets.crawl_id
+        and edges.target_url = targets.url
+
+),
+
+final as (
+
+    select * from resolved
 
 )
 

@@ -1,19 +1,19 @@
--- One row per URL per crawl: is_orphan (200, indexable, unreachable over followed edges)
--- and, for orphans, the sorted evidence of where the URL was still seen.
+-- One row per crawled URL per crawl: is_orphan (200, indexable, unreachable over followed
+-- edges) and, for orphans, the sorted evidence of where the URL was still seen.
 
 with
 
-pages as (
+inventory as (
 
-    select site, crawl_id, url, status, indexable, in_sitemap
-    from {{ ref('int_crawl_pages') }}
+    select * from {{ ref('int_url_inventory') }}
+    where in_crawl
 
 ),
 
 depths as (
 
     select site, crawl_id, url, click_depth
-    from {{ ref('int_click_depth') }}
+    from {{ ref('int_graph_metrics') }}
 
 ),
 
@@ -24,52 +24,29 @@ inlinks as (
 
 ),
 
-crawls as (
-
-    select site, crawl_id, previous_crawl_id
-    from {{ ref('int_crawls_sequenced') }}
-
-),
-
-previous_depths as (
-
-    select
-        crawls.site,
-        crawls.crawl_id,
-        depths.url,
-        depths.click_depth as previous_click_depth
-
-    from crawls
-    inner join depths
-        on crawls.site = depths.site
-        and crawls.previous_crawl_id = depths.crawl_id
-
-),
-
 joined as (
 
     select
-        pages.site,
-        pages.crawl_id,
-        pages.url,
-        coalesce(pages.status = 200, false) and pages.indexable and depths.click_depth is null as is_orphan,
-        pages.in_sitemap as seen_in_sitemap,
-        previous_depths.previous_click_depth is not null as seen_in_previous_crawl,
-        coalesce(inlinks.unique_inlinks, 0) > 0 as seen_in_unfollowed_link
+        inventory.site,
+        inventory.crawl_id,
+        inventory.url,
+        coalesce(inventory.status = 200, false) and inventory.indexable and depths.click_depth is null
+            as is_orphan,
+        inventory.in_ga4,
+        inventory.in_gsc,
+        inventory.was_reachable_in_previous_crawl,
+        inventory.in_sitemap,
+        coalesce(inlinks.unique_inlinks, 0) > 0 as has_inlinks
 
-    from pages
+    from inventory
     left join depths
-        on pages.site = depths.site
-        and pages.crawl_id = depths.crawl_id
-        and pages.url = depths.url
+        on inventory.site = depths.site
+        and inventory.crawl_id = depths.crawl_id
+        and inventory.url = depths.url
     left join inlinks
-        on pages.site = inlinks.site
-        and pages.crawl_id = inlinks.crawl_id
-        and pages.url = inlinks.url
-    left join previous_depths
-        on pages.site = previous_depths.site
-        and pages.crawl_id = previous_depths.crawl_id
-        and pages.url = previous_depths.url
+        on inventory.site = inlinks.site
+        and inventory.crawl_id = inlinks.crawl_id
+        and inventory.url = inlinks.url
 
 ),
 
@@ -81,14 +58,16 @@ final as (
         url,
         is_orphan,
         case
-            when is_orphan then list_sort(list_filter(
+            when is_orphan then list_filter(
                 [
-                    case when seen_in_previous_crawl then 'previous_crawl' end,
-                    case when seen_in_sitemap then 'sitemap' end,
-                    case when seen_in_unfollowed_link then 'unfollowed_link' end
+                    case when in_ga4 then 'ga4' end,
+                    case when in_gsc then 'gsc' end,
+                    case when was_reachable_in_previous_crawl then 'previous_crawl' end,
+                    case when in_sitemap then 'sitemap' end,
+                    case when has_inlinks then 'unfollowed_link' end
                 ],
                 lambda evidence: evidence is not null
-            ))
+            )
             else []::varchar[]
         end as orphan_evidence
 

@@ -43,6 +43,7 @@ aggregated as (
         url,
         count(*) filter (where internal_occurrences > 0) as unique_outlinks,
         cast(sum(internal_occurrences) as bigint) as total_outlinks,
+        count(*) filter (where external_occurrences > 0) as unique_external_outlinks,
         cast(sum(external_occurrences) as bigint) as external_outlinks
 
     from per_target
