@@ -30,12 +30,15 @@ _DECORATION = re.compile(
     r"^\S+Z \[\w+\s*\] |\s+\[[\w.]+\] loc=\S+$|^\[crawler\] \S+ \S+ \[[\w.]+\] \w+: |^dbt \| \S+\s+"
 )
 
+_ROW_COUNTS = re.compile(r" \(\{[^)]*\}\)")
+
 
 def _terminal_line(line: str) -> str:
     """Strip Airflow's and Scrapy's log decoration from a line shown on the terminal."""
     for _ in range(2):
         line = _DECORATION.sub("", line)
-    return line.split(" (quota", 1)[0].strip()[:200]
+    line = _ROW_COUNTS.sub("", line.split(" (quota", 1)[0])
+    return line.strip()[:200]
 
 
 class DagRunFailed(RuntimeError):

@@ -1,8 +1,9 @@
 """A readable run summary from the published marts (what ``make demo`` prints).
 
 Reads ``warehouse/marts.duckdb`` read-only, like any BI client, so it shows exactly what was
-published: per site, its latest crawl's pages, links, orphans, broken links, depth histogram
-and the pages that most need internal links.
+published: per site, its latest crawl's headline KPIs (``site_kpis``), the click-depth
+histogram, orphans that still get traffic, striking-distance pages and the pages that most
+need internal links (``page_link_metrics``).
 """
 
 from __future__ import annotations
@@ -13,47 +14,59 @@ import duckdb
 
 DEEPEST_BUCKET = 10
 
+#: Orphans first (most traffic first), then striking-distance pages, deep pages, weakly linked.
 NEEDS_LINKS_SQL = """
-with latest as (
-    select site, max(crawl_id) as crawl_id from page_link_metrics group by site
-),
-candidates as (
+with candidates as (
     select
-        m.url,
-        m.unique_inlinks,
-        m.click_depth,
-        m.link_score,
-        m.is_orphan,
-        m.orphan_evidence,
+        m.*,
         case
-            when m.is_orphan then 'orphan (' || array_to_string(m.orphan_evidence, ', ') || ')'
-            when m.click_depth > 3 then 'deep (' || m.click_depth || ' clicks)'
-            when m.unique_inlinks <= 1 then 'weakly linked'
-            else 'low equity'
-        end as reason,
-        case
-            when m.is_orphan then 1000
-            when m.click_depth > 3 then 100 + m.click_depth
-            when m.unique_inlinks <= 1 then 50
-            else 0
-        end + (100 - m.link_score) / 100.0 as priority
+            when m.is_orphan then 0
+            when m.is_striking_distance then 1
+            when m.click_depth > 3 then 2
+            when m.weakly_linked then 3
+            else 4
+        end as tier
     from page_link_metrics as m
-    join latest as l on m.site = l.site and m.crawl_id = l.crawl_id
-    where m.site = ? and m.indexable
+    where m.site = ? and m.crawl_id = ? and m.indexable
 )
-select url, reason, unique_inlinks, click_depth, link_score
+select
+    url,
+    case tier
+        when 0 then 'orphan (' || array_to_string(orphan_evidence, ', ') || ')'
+        when 1 then 'striking distance (Google position ' || round(gsc_position_28d, 1) || ')'
+        when 2 then 'deep (' || click_depth || ' clicks)'
+        when 3 then 'weakly linked'
+        else 'low equity'
+    end as reason,
+    unique_inlinks,
+    click_depth,
+    link_score,
+    coalesce(sessions_28d, 0) as sessions,
+    coalesce(gsc_impressions_28d, 0) as impressions
 from candidates
-order by priority desc, url
+order by tier, sessions desc, impressions desc, click_depth desc nulls first, link_score, url
+limit ?
+"""
+
+ORPHANS_WITH_TRAFFIC_SQL = """
+select count(*), sum(sessions_28d), sum(gsc_impressions_28d)
+from page_link_metrics
+where site = ? and crawl_id = ? and is_orphan and (sessions_28d > 0 or gsc_impressions_28d > 0)
+"""
+
+STRIKING_SQL = """
+select url, gsc_position_28d, gsc_impressions_28d, gsc_clicks_28d, unique_inlinks, link_score
+from page_link_metrics
+where site = ? and crawl_id = ? and is_striking_distance
+order by gsc_impressions_28d desc, url
 limit ?
 """
 
 
-def _fmt(value: int | float | None) -> str:
+def _n(value: float | None, digits: int = 0) -> str:
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    return f"{value:,}"
+    return f"{value:,.{digits}f}"
 
 
 def summary(marts_path: Path, top: int = 10) -> str:
@@ -73,28 +86,74 @@ def summary(marts_path: Path, top: int = 10) -> str:
 def _site_summary(
     con: duckdb.DuckDBPyConnection, site: str, crawl_id: str, crawls: int, top: int
 ) -> list[str]:
-    pages, ok, redirects, client_errors, server_errors, unfetched, links, orphans, broken = con.execute(
+    kpi_cursor = con.execute("select * from site_kpis where site = ? and crawl_id = ?", [site, crawl_id])
+    names = [column[0] for column in kpi_cursor.description]
+    kpis = dict(zip(names, kpi_cursor.fetchone(), strict=True))
+    statuses = con.execute(
         """
         select
-            count(*),
-            count(*) filter (where status between 200 and 299),
             count(*) filter (where status between 300 and 399),
             count(*) filter (where status between 400 and 499),
             count(*) filter (where status >= 500),
-            count(*) filter (where status is null),
-            sum(total_outlinks),
-            count(*) filter (where is_orphan),
-            sum(total_inlinks) filter (where status in (404, 410))
+            count(*) filter (where status is null)
         from page_link_metrics where site = ? and crawl_id = ?
         """,
         [site, crawl_id],
     ).fetchone()
-    events = dict(
-        con.execute(
-            "select event, count(*) from orphan_events where site = ? and crawl_id = ? group by event",
-            [site, crawl_id],
-        ).fetchall()
-    )
+    redirects, client_errors, server_errors, unfetched = statuses
+    orphans_with_traffic = con.execute(ORPHANS_WITH_TRAFFIC_SQL, [site, crawl_id]).fetchone()
+
+    out = [
+        f"Site '{site}' - latest crawl {crawl_id} ({crawls} crawl(s) in the warehouse)",
+        f"  pages           {_n(kpis['pages']):>8}   200s {_n(kpis['pages_ok'])} · indexable "
+        f"{_n(kpis['indexable_pages'])} · redirects {_n(redirects)} · 4xx {_n(client_errors)} · "
+        f"5xx {_n(server_errors)} · not fetched {_n(unfetched)}",
+        f"  internal links  {_n(kpis['internal_links']):>8}   to redirects {_n(kpis['redirected_links'])}"
+        f" · to canonicalised URLs {_n(kpis['canonicalised_links'])}"
+        f" · hreflang issues {_n(kpis['hreflang_issues'])}",
+        f"  broken links    {_n(kpis['broken_links']):>8}   (links to 404/410,"
+        f" {_n(kpis['broken_link_targets'])} URLs) · other 4xx/5xx links {_n(kpis['other_error_links'])}",
+        f"  orphan pages    {_n(kpis['orphans']):>8}   new since previous crawl {_n(kpis['new_orphans'])} · "
+        f"resolved {_n(kpis['resolved_orphans'])} · with traffic {_n(orphans_with_traffic[0])} "
+        f"({_n(orphans_with_traffic[1])} sessions, {_n(orphans_with_traffic[2])} impressions in 28 days)",
+        f"  equity          Gini {_n(kpis['equity_gini'], 2)}"
+        f" · weakly linked pages {_n(kpis['weakly_linked_pages'])}"
+        f" · striking-distance pages {_n(kpis['striking_distance_pages'])}",
+        f"  click depth     median {_n(kpis['median_click_depth'], 1)} · p95 {_n(kpis['p95_click_depth'], 1)}"
+        f" · deeper than 3: {_n(100 * (kpis['share_deeper_than_3'] or 0), 1)} %",
+    ]
+    out.extend(_depth_histogram(con, site, crawl_id))
+    origin = _origin(con, site, crawl_id)
+
+    def shown(url: str) -> str:
+        return url[len(origin) :] if origin and url.startswith(origin + "/") else url
+
+    striking = con.execute(STRIKING_SQL, [site, crawl_id, min(top, 5)]).fetchall()
+    if striking:
+        out.append(
+            f"  top {len(striking)} striking-distance pages (Google position 11-20; most impressions first)"
+        )
+        for url, position, impressions, clicks, inlinks, score in striking:
+            out.append(
+                f"      {shown(url)}  position {_n(position, 1)}, {_n(impressions)} impressions, "
+                f"{_n(clicks)} clicks; {inlinks} unique inlinks, link score {score:.1f}"
+            )
+    needs = con.execute(NEEDS_LINKS_SQL, [site, crawl_id, top]).fetchall()
+    out.append(f"  top {len(needs)} pages needing links" + (f" (paths under {origin})" if origin else ""))
+    for rank, (url, reason, inlinks, depth, score, sessions, impressions) in enumerate(needs, start=1):
+        demand = (
+            f"; {_n(sessions)} sessions, {_n(impressions)} impressions in 28 days"
+            if sessions or impressions
+            else ""
+        )
+        out.append(
+            f"    {rank:>2}. {shown(url)}\n        {reason}; {inlinks} unique inlinks, depth {_n(depth)}, "
+            f"link score {score:.1f}{demand}"
+        )
+    return out
+
+
+def _depth_histogram(con: duckdb.DuckDBPyConnection, site: str, crawl_id: str) -> list[str]:
     depths = con.execute(
         """
         select least(click_depth, ?) as depth, count(*) from page_link_metrics
@@ -102,6 +161,16 @@ def _site_summary(
         """,
         [DEEPEST_BUCKET, site, crawl_id],
     ).fetchall()
+    widest = max((count for _, count in depths), default=1)
+    lines = []
+    for depth, count in depths:
+        label = "unreachable" if depth is None else f"{depth}+" if depth == DEEPEST_BUCKET else f"{depth}"
+        lines.append(f"    {label:>11} {count:>7,}  {'#' * max(1, round(40 * count / widest))}")
+    return lines
+
+
+def _origin(con: duckdb.DuckDBPyConnection, site: str, crawl_id: str) -> str:
+    """Scheme and host of the start URL, so lists can show short paths."""
     (origin,) = con.execute(
         """
         select coalesce(min(regexp_extract(url, '^https?://[^/]+')), '') from page_link_metrics
@@ -109,28 +178,4 @@ def _site_summary(
         """,
         [site, crawl_id],
     ).fetchone()
-    needs = con.execute(NEEDS_LINKS_SQL, [site, top]).fetchall()
-
-    out = [
-        f"Site '{site}' - latest crawl {crawl_id} ({crawls} crawl(s) in the warehouse)",
-        f"  pages           {_fmt(pages):>8}   200s {_fmt(ok)} · redirects {_fmt(redirects)} · "
-        f"4xx {_fmt(client_errors)} · 5xx {_fmt(server_errors)} · not fetched {_fmt(unfetched)}",
-        f"  internal links  {_fmt(links):>8}",
-        f"  orphan pages    {_fmt(orphans):>8}   new since previous crawl {_fmt(events.get('new', 0))} · "
-        f"resolved {_fmt(events.get('resolved', 0))}",
-        f"  broken links    {_fmt(broken or 0):>8}   (links to 404/410 URLs)",
-        "  click depth",
-    ]
-    widest = max((count for _, count in depths), default=1)
-    for depth, count in depths:
-        label = "unreachable" if depth is None else f"{depth}+" if depth == DEEPEST_BUCKET else f"{depth}"
-        bar = "#" * max(1, round(40 * count / widest))
-        out.append(f"    {label:>11} {count:>7,}  {bar}")
-    out.append(f"  top {len(needs)} pages needing links" + (f" (paths under {origin})" if origin else ""))
-    for rank, (url, reason, inlinks, depth, score) in enumerate(needs, start=1):
-        shown = url[len(origin) :] if origin and url.startswith(origin + "/") else url
-        out.append(
-            f"    {rank:>2}. {shown}\n        {reason}; {inlinks} unique inlinks, depth {_fmt(depth)}, "
-            f"link score {score:.1f}"
-        )
-    return out
+    return origin

@@ -8,7 +8,7 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import Asset, AssetAny
 
-from linkwarehouse.assets import WAREHOUSE, crawl_asset, gsc_asset
+from linkwarehouse.assets import WAREHOUSE, crawl_asset, ga4_asset, gsc_asset
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
@@ -33,14 +33,14 @@ def test_no_import_errors(bag: DagBag) -> None:
 
 
 def test_expected_dags(bag: DagBag) -> None:
-    assert sorted(bag.dag_ids) == ["crawl_demo", "link_alerts", "warehouse_build"]
+    assert sorted(bag.dag_ids) == ["crawl_demo", "ga4_demo", "gsc_demo", "link_alerts", "warehouse_build"]
 
 
 def test_schedules(bag: DagBag) -> None:
     assert bag.dags["crawl_demo"].timetable.expression == "0 0 * * *"
     warehouse = bag.dags["warehouse_build"].timetable.asset_condition
     assert isinstance(warehouse, AssetAny)
-    assert list(warehouse.objects) == [crawl_asset("demo")]
+    assert list(warehouse.objects) == [crawl_asset("demo"), ga4_asset("demo"), gsc_asset("demo")]
     alerts = bag.dags["link_alerts"].timetable.asset_condition
     assert list(alerts.objects) == [WAREHOUSE]
 
@@ -51,7 +51,7 @@ def test_crawl_emits_its_asset(bag: DagBag) -> None:
     assert bag.dags["warehouse_build"].get_task("build").outlets == [WAREHOUSE]
 
 
-@pytest.mark.parametrize("dag_id", ["crawl_demo", "warehouse_build", "link_alerts"])
+@pytest.mark.parametrize("dag_id", ["crawl_demo", "ga4_demo", "gsc_demo", "warehouse_build", "link_alerts"])
 def test_defaults(bag: DagBag, dag_id: str) -> None:
     dag = bag.dags[dag_id]
     assert dag.catchup is False

@@ -1,10 +1,12 @@
 """The whole pipeline on the demo site, through the real DAGs, against the generator's truth.
 
-One module-scoped run does what ``make demo`` does (two rounds of crawl -> warehouse_build ->
-link_alerts with ``airflow dags test``, site version 1 then version 2) in a temp directory; the
-tests then compare every URL of both crawls with the truth the generator computed from its
-own model, PageRank with igraph on the warehouse's own edges, orphan events with the truth
-delta, and the alerts the webhook received.
+One module-scoped run does what ``make demo`` does (GA4 and Search Console pulls from the local
+stand-ins, then two rounds of crawl -> warehouse_build -> link_alerts with ``airflow dags
+test``, site version 1 then version 2) in a temp directory; the tests then compare every URL of
+both crawls with the truth the generator computes from its own model (given the URLs the lake
+already knew from GA4/Search Console, which the crawler fetches too), PageRank with igraph on
+the warehouse's own edges, orphan events with the truth delta, and the alerts the webhook
+received.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import duckdb
 import igraph
 import pytest
 
-from linkwarehouse.demo import Truth, load_truth, orphan_delta
+from linkwarehouse.demo import Truth, build_site, compute_truth, orphan_delta
 from linkwarehouse.pipeline import DemoResult, run_demo
 from linkwarehouse.settings import Settings
 
@@ -48,10 +50,31 @@ def marts(demo: tuple[Settings, DemoResult]) -> Iterator[duckdb.DuckDBPyConnecti
     con.close()
 
 
+def known_from_google(settings: Settings, base_url: str) -> dict[str, set[str]]:
+    """Paths of the demo site that the lake knows from GA4 / Search Console, with their sources."""
+    known: dict[str, set[str]] = {}
+    for source, table in (("ga4", "ga4_pages"), ("gsc", "gsc_pages")):
+        files = f"{settings.lake_root}/{table}/site=demo/*/*.parquet"
+        rows = duckdb.sql(f"select distinct page_url from read_parquet('{files}')").fetchall()
+        for (url,) in rows:
+            if url and url.startswith(base_url + "/"):
+                known.setdefault(url[len(base_url) :], set()).add(source)
+    return known
+
+
 @pytest.fixture(scope="module")
 def truths(demo: tuple[Settings, DemoResult]) -> dict[int, Truth]:
-    _, result = demo
-    return {version: load_truth(path / "truth.json") for version, path in result.site_dirs.items()}
+    settings, result = demo
+    known = known_from_google(settings, result.base_url)
+    first = compute_truth(build_site(version=1), known=known)
+    return {1: first, 2: compute_truth(build_site(version=2), previous=first, known=known)}
+
+
+def test_the_lake_knew_urls_from_google_that_no_link_reaches(truths: dict[int, Truth]) -> None:
+    missing = [path for path, t in truths[1].urls.items() if t.status == 404 and t.unique_inlinks == 0]
+    assert missing == ["/blog/retired-marathon-plan/"]
+    orphans = [t for t in truths[1].urls.values() if t.is_orphan]
+    assert orphans and all({"ga4", "gsc"} <= set(t.orphan_evidence) for t in orphans)
 
 
 def crawl_ids(marts: duckdb.DuckDBPyConnection) -> list[str]:
@@ -89,6 +112,15 @@ def test_every_url_equals_truth(
     expected = {
         path: (t.status, t.unique_inlinks, t.total_inlinks, t.click_depth, t.is_orphan)
         for path, t in truth.urls.items()
+    }
+    evidence = dict(
+        marts.execute(
+            "select url, orphan_evidence from page_link_metrics where crawl_id = ? and is_orphan",
+            [crawl_ids(marts)[version - 1]],
+        ).fetchall()
+    )
+    assert {url[len(result.base_url) :]: sorted(ev) for url, ev in evidence.items()} == {
+        path: t.orphan_evidence for path, t in truth.urls.items() if t.is_orphan
     }
     mismatches = {path: (got[path], want) for path, want in expected.items() if got[path] != want}
     assert mismatches == {}

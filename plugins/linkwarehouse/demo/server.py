@@ -19,6 +19,7 @@ from pathlib import Path
 from linkwarehouse.demo.httpbase import BackgroundServer, QuietHandler
 from linkwarehouse.demo.model import BASE_URL
 from linkwarehouse.demo.render import render_error
+from linkwarehouse.demo.truth import NOT_FOUND_CONTENT_TYPE
 from linkwarehouse.demo.writer import ROUTES, DemoSiteError
 from linkwarehouse.urls import normalize_url
 
@@ -65,7 +66,7 @@ class DemoSiteServer(BackgroundServer):
         self.site_dir = Path(site_dir)
         self.routes = load_routes(self.site_dir)
         self._responses: dict[str, Response] = {}
-        self._not_found = Response(404, [("Content-Type", "text/html; charset=utf-8")], render_error(404))
+        self._not_found = Response(404, [("Content-Type", NOT_FOUND_CONTENT_TYPE)], render_error(404))
         self._hits: Counter[str] = Counter()
         self._hits_lock = threading.Lock()
 

@@ -8,9 +8,11 @@ from the model's link occurrences, never from parsing HTML.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections import Counter, deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -22,9 +24,11 @@ from linkwarehouse.demo.model import (
     CONTENT,
     FOOTER,
     HEADER,
+    HTML,
     NAV,
     POSITIONS,
     Occurrence,
+    Page,
     Site,
     SiteModelError,
 )
@@ -33,6 +37,8 @@ DAMPING = 0.85
 PAGERANK_TOLERANCE = 1e-12
 PAGERANK_MAX_ITERATIONS = 1000
 ROBOTS_DISALLOWED = "robots_disallowed"
+#: What the demo server answers for a path it has no route for (see server.py).
+NOT_FOUND_CONTENT_TYPE = HTML
 
 
 @dataclass(frozen=True)
@@ -133,12 +139,21 @@ def orphan_delta(previous: Truth, current: Truth) -> OrphanDelta:
     return OrphanDelta(frozenset(after - before), frozenset(before - after))
 
 
-def crawl_reach(site: Site, occurrences: dict[str, list[Occurrence]] | None = None) -> list[str]:
-    """Every path the crawler records, in breadth-first discovery order."""
+def crawl_reach(
+    site: Site,
+    occurrences: dict[str, list[Occurrence]] | None = None,
+    known: Iterable[str] = (),
+) -> list[str]:
+    """Every path the crawler records, in breadth-first discovery order.
+
+    ``known`` are paths the crawler learns from outside the site's links and sitemaps (the
+    previous crawl, GA4, Search Console); like sitemap URLs they are fetched too.
+    """
     if occurrences is None:
         occurrences = {path: page.occurrences() for path, page in site.pages.items() if page.is_html_ok}
     seen = dict.fromkeys(site.start_paths)
     seen.update(dict.fromkeys(path for paths in site.sitemaps().values() for path in paths))
+    seen.update(dict.fromkeys(known))
     queue = deque(seen)
     while queue:
         path = queue.popleft()
@@ -157,6 +172,16 @@ def crawl_reach(site: Site, occurrences: dict[str, list[Occurrence]] | None = No
                 seen[target] = None
                 queue.append(target)
     return list(seen)
+
+
+def _with_missing_routes(site: Site, paths: Iterable[str]) -> Site:
+    """``site`` plus a 404 route for every path it does not serve (the server answers 404)."""
+    missing = {
+        path: Page(path=path, kind="missing", status=404, content_type=NOT_FOUND_CONTENT_TYPE)
+        for path in paths
+        if path not in site.pages
+    }
+    return dataclasses.replace(site, pages={**site.pages, **missing}) if missing else site
 
 
 @dataclass
@@ -192,22 +217,34 @@ def _count_links(site: Site, reached: list[str], occurrences: dict[str, list[Occ
     return counts
 
 
-def _orphan_evidence(path: str, in_sitemap: bool, has_inlinks: bool, previous: Truth | None) -> list[str]:
-    evidence = []
+def _orphan_evidence(
+    path: str, in_sitemap: bool, has_inlinks: bool, previous: Truth | None, sources: Iterable[str]
+) -> list[str]:
+    evidence = list(sources)
     if in_sitemap:
         evidence.append("sitemap")
     if previous is not None and path in previous.urls and previous.urls[path].click_depth is not None:
         evidence.append("previous_crawl")
     if has_inlinks:
         evidence.append("unfollowed_link")
-    return sorted(evidence)
+    return sorted(set(evidence))
 
 
-def compute_truth(site: Site, previous: Truth | None = None) -> Truth:
-    """Truth of one crawl of ``site``; ``previous`` (the site's previous crawl) adds the
-    ``previous_crawl`` orphan evidence."""
+def compute_truth(
+    site: Site, previous: Truth | None = None, known: Mapping[str, Iterable[str]] | None = None
+) -> Truth:
+    """Truth of one crawl of ``site``.
+
+    ``previous`` (the site's previous crawl) adds the ``previous_crawl`` orphan evidence and its
+    URLs to those the crawler fetches; ``known`` maps further paths the crawler learns from the
+    lake to their sources (``{"/x/": {"ga4", "gsc"}}``): fetched too (404 when the site has no
+    such route) and named as orphan evidence.
+    """
+    known = {path: set(sources) for path, sources in (known or {}).items()}
+    extra = [*(previous.urls if previous is not None else ()), *known]
+    site = _with_missing_routes(site, extra)
     occurrences = {path: page.occurrences() for path, page in site.pages.items() if page.is_html_ok}
-    reached = crawl_reach(site, occurrences)
+    reached = crawl_reach(site, occurrences, extra)
     counts = _count_links(site, reached, occurrences)
     depth = click_depths(site.start_paths, counts.edges)
     followed = tuple(sorted(counts.edges))
@@ -253,7 +290,9 @@ def compute_truth(site: Site, previous: Truth | None = None) -> Truth:
             nofollow_inlinks=counts.nofollow[path],
             click_depth=depth.get(path),
             is_orphan=orphan,
-            orphan_evidence=_orphan_evidence(path, path in in_sitemap, has_inlinks, previous)
+            orphan_evidence=_orphan_evidence(
+                path, path in in_sitemap, has_inlinks, previous, known.get(path, ())
+            )
             if orphan
             else [],
             pagerank=ranks[path],
