@@ -66,9 +66,9 @@ def test_dag_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, dag_id: s
         assert task.retries >= 2 and task.owner == "linkwarehouse"
 
 
-def test_committed_config_has_no_google_dags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_committed_demo_config_gets_both_google_dags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     bag = load(monkeypatch, tmp_path, None)
-    assert bag.import_errors == {} and bag.dag_ids == []
+    assert bag.import_errors == {} and sorted(bag.dag_ids) == ["ga4_demo", "gsc_demo"]
 
 
 @pytest.mark.integration
