@@ -30,6 +30,7 @@ from linkcrawler.spiders.site import SiteSpider
 from linkwarehouse.config import ConfigError, SiteConfig, load_sites
 from linkwarehouse.lake import LakeError, partition_dir
 from linkwarehouse.lake.schemas import CRAWL_PAGES
+from linkwarehouse.lake.writer import staging_root
 
 EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
 
@@ -55,6 +56,8 @@ def _check_inputs(args: argparse.Namespace) -> SiteConfig | str:
     try:
         site = load_sites(args.config).site(args.site)
         partition_dir(args.lake, CRAWL_PAGES, {"site": args.site, "crawl_id": args.crawl_id})
+        if args.run_id is not None:
+            staging_root(args.lake, args.run_id)
     except (ConfigError, LakeError) as exc:
         return str(exc)
     except KeyError as exc:

@@ -27,37 +27,21 @@ from pathlib import Path
 from typing import Any
 
 from linkcrawler.frontier import Frontier, Verdict
-from linkcrawler.known_urls import known_urls
+from linkcrawler.known_urls import LATE_PHASES, late_phase_urls
 from linkcrawler.publish import CrawlOutcome, discard_staging, publish_crawl
-from linkcrawler.scope import Scope
-from linkcrawler.spiders.site import LATE_PHASES
-from linkcrawler.traps import TrapDetector
 from linkwarehouse.config import SiteConfig
 
 logger = logging.getLogger("linkcrawler.coordinator")
 
 PROGRESS_INTERVAL = 5.0
+#: Longest message line accepted from a worker. Lines carry batches of URLs (a sitemap can list
+#: 50,000 of them); asyncio's default limit of 64 KiB would kill the connection mid-crawl.
+MAX_LINE_BYTES = 1 << 30
 
 
 def owner(url: str, workers: int) -> int:
     """The worker that fetches ``url``: stable across runs and processes (not ``hash()``)."""
     return zlib.crc32(url.encode("utf-8", "surrogatepass")) % workers
-
-
-def frontier_for(site: SiteConfig) -> Frontier:
-    crawl = site.crawl
-    return Frontier(
-        Scope.for_site(site),
-        crawl.max_pages,
-        crawl.max_depth,
-        TrapDetector(
-            crawl.max_url_length,
-            crawl.trap_max_segment_repeats,
-            crawl.trap_max_query_params,
-            crawl.trap_max_pattern_urls,
-        ),
-        site.urls.crawl_params,
-    )
 
 
 class Coordinator:
@@ -73,7 +57,7 @@ class Coordinator:
         self.run_id = run_id
         self.log_level = log_level
         self.workers = site.crawl.workers
-        self.frontier = frontier_for(site)
+        self.frontier = Frontier.for_site(site)
         self.normalize = site.normalizer()
         self.late_phases = list(LATE_PHASES)
         self.pending_sitemap: dict[str, None] = {}
@@ -135,20 +119,12 @@ class Coordinator:
     def _quiescent(self) -> bool:
         return len(self.writers) == self.workers and all(self.idle) and self.sent == self.done
 
-    def _late_urls(self, phase: str) -> list[tuple[str, str]]:
-        if phase == "sitemap":
-            pending, self.pending_sitemap = self.pending_sitemap, {}
-            return [(url, "sitemap") for url in pending]
-        if not self.site.crawl.fetch_known_urls:
-            return []
-        return known_urls(self.lake, self.site.name, self.crawl_id, self.normalize)
-
     def _next_phase(self) -> None:
         while self.late_phases:
             phase = self.late_phases.pop(0)
             self.frontier.next_phase()
             before = sum(self.sent)
-            for url, via in self._late_urls(phase):
+            for url, via in late_phase_urls(phase, self.pending_sitemap, self.site, self.lake, self.crawl_id):
                 self._offer(url, 0, via, 0)
             self._dispatch()
             if sum(self.sent) > before:
@@ -169,17 +145,21 @@ class Coordinator:
         self._ended.set()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        hello = json.loads(await reader.readline())
-        worker = int(hello["worker"])
-        self.writers[worker] = writer
-        if len(self.writers) == self.workers:
-            self._all_connected.set()
-        await self._all_connected.wait()
-        while True:
-            line = await reader.readline()
-            if not line:
-                break
-            self._handle(worker, json.loads(line))
+        worker: int | str = "?"
+        try:
+            hello = json.loads(await reader.readline())
+            worker = int(hello["worker"])
+            self.writers[worker] = writer
+            if self.failed is not None:  # connected after the crawl failed: it must stop too
+                self._send(worker, {"t": "abort"})
+            if len(self.writers) == self.workers:
+                self._all_connected.set()
+            await self._all_connected.wait()
+            while line := await reader.readline():
+                self._handle(worker, json.loads(line))
+        except Exception as exc:  # a broken exchange must end the crawl, never hang it
+            logger.exception("talking to worker %s", worker)
+            self._fail(f"worker {worker}: {type(exc).__name__}: {exc}")
         if worker not in self.staged:
             self._fail(f"worker {worker} disconnected before staging its rows")
 
@@ -213,7 +193,7 @@ class Coordinator:
     async def run(self) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="linkcrawler-") as folder:
             socket_path = str(Path(folder) / "frontier.sock")
-            server = await asyncio.start_unix_server(self._client, path=socket_path)
+            server = await asyncio.start_unix_server(self._client, path=socket_path, limit=MAX_LINE_BYTES)
             processes = [
                 await asyncio.create_subprocess_exec(
                     *self._command(k, socket_path), stdout=sys.stderr.fileno()

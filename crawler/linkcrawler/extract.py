@@ -37,6 +37,14 @@ _META_REFRESH = etree.XPath("//meta[@http-equiv][@content]")
 _FIRST_TITLE = etree.XPath("(//title)[1]")
 _FIRST_H1 = etree.XPath("(//h1)[1]")
 _INVISIBLE = ("script", "style", "noscript", "template")
+#: Elements a browser renders as separate boxes or lines: words on either side never join, even
+#: in minified HTML (``<li>Home</li><li>About</li>``), where no whitespace separates them.
+_WORD_BREAKS = (
+    "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "dialog", "div",
+    "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
+    "h6", "header", "hr", "legend", "li", "main", "menu", "nav", "ol", "option", "p", "pre",
+    "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+)  # fmt: skip
 
 _ROLE_POSITIONS = {"navigation": "nav", "banner": "header", "contentinfo": "footer", "complementary": "aside"}
 _TAG_POSITIONS = {"nav": "nav", "header": "header", "footer": "footer", "aside": "aside"}
@@ -309,12 +317,19 @@ def _lang(root: etree._Element) -> str | None:
 
 
 def _visible_text_facts(root: etree._Element) -> tuple[int, str]:
-    """Word count and sha1 of the whitespace-normalised visible body text (mutates the tree)."""
+    """Word count and sha1 of the whitespace-normalised visible body text.
+
+    Mutates the tree for :func:`main_text` too: invisible elements go, and a space is put at
+    both edges of every block element so its words stay apart from its neighbours'.
+    """
     body = root.find("body")
     if body is None:
         words: list[str] = []
     else:
         etree.strip_elements(body, *_INVISIBLE, with_tail=False)
+        for block in body.iter(*_WORD_BREAKS):
+            block.text = " " + block.text if block.text else " "
+            block.tail = " " + block.tail if block.tail else " "
         words = _STRING(body).split()
     return len(words), hashlib.sha1(" ".join(words).encode("utf-8"), usedforsecurity=False).hexdigest()
 
@@ -360,7 +375,8 @@ def main_text(root: etree._Element) -> str:
     The content root is ``<main>``/``role=main``, else the only ``<article>``, else ``<body>``.
     Inside it, navigation, header (only when the root is ``<body>``), footer, aside, forms,
     landmark roles and elements named like them by class/id (the link-position fallback words)
-    are dropped; scripts and styles were already stripped by the word count.
+    are dropped; :func:`_visible_text_facts` already stripped scripts and styles and spaced out
+    block elements, so inline markup (``<b>bold</b>.``) does not split words.
     """
     found = _MAIN(root)
     if not found:
@@ -382,9 +398,7 @@ def main_text(root: etree._Element) -> str:
             drop.append(element)
     for element in drop:
         _remove_keeping_tail(element)
-    # Text nodes joined with a space: block elements (<h1>Title</h1><p>Text) must not glue words.
-    text = " ".join(" ".join(content.itertext()).split())
-    return text[:MAIN_TEXT_MAX_CHARS]
+    return " ".join(_STRING(content).split())[:MAIN_TEXT_MAX_CHARS]
 
 
 def _remove_keeping_tail(element: etree._Element) -> None:

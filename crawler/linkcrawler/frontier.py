@@ -7,7 +7,7 @@ not used at all. Every URL admitted here gets exactly one crawl/pages row.
 Crawls run in phases: link discovery from the start URLs first, then sitemap URLs nothing
 linked to, then URLs known from the lake (previous crawl, GA4, Search Console). Within a phase
 each URL keeps the best discovery seen, shortest depth first, then ``start`` > ``link`` >
-``redirect`` > ``meta_refresh`` (:meth:`Frontier.discovery`): with concurrent downloads (or
+``redirect`` > ``meta_refresh`` (:attr:`Frontier.found`): with concurrent downloads (or
 several crawl processes) pages finish in no fixed order, and this makes ``depth_seen`` and
 ``found_via`` the same whatever the order.
 """
@@ -23,6 +23,7 @@ from urllib.parse import unquote
 
 from linkcrawler.scope import Scope
 from linkcrawler.traps import TrapDetector
+from linkwarehouse.config import SiteConfig
 
 VIA_RANK = {
     "start": 0,
@@ -111,6 +112,17 @@ class Frontier:
         self.stops = StopLog()
         self._recorded_traps: Counter[str] = Counter()
 
+    @classmethod
+    def for_site(cls, site: SiteConfig) -> Frontier:
+        crawl = site.crawl
+        traps = TrapDetector(
+            crawl.max_url_length,
+            crawl.trap_max_segment_repeats,
+            crawl.trap_max_query_params,
+            crawl.trap_max_pattern_urls,
+        )
+        return cls(Scope.for_site(site), crawl.max_pages, crawl.max_depth, traps, site.urls.crawl_params)
+
     def _params_allowed(self, url: str) -> bool:
         if self._params is None:
             return True
@@ -170,9 +182,6 @@ class Frontier:
     def admit(self, url: str, depth: int, *, seed: bool = False, via: str = "link") -> bool:
         """True when ``url`` should be fetched now (see :meth:`offer`)."""
         return self.offer(url, depth, via, seed=seed) is Verdict.FETCH
-
-    def discovery(self, url: str) -> Discovery | None:
-        return self.found.get(url)
 
     def next_phase(self) -> None:
         self.phase += 1

@@ -1,8 +1,9 @@
-"""URLs the lake already knows for a site: orphan candidates the links may never reach.
+"""URLs a crawl fetches after link discovery ran dry: orphan candidates the links never reached.
 
-Read only from published partitions (a ``_SUCCESS`` manifest, or a crawl/runs row for crawls):
-the pages of the latest previous crawl, GA4 ``page_url`` and Search Console ``page_url``. The
-spider fetches them after links and sitemaps ran dry, with ``found_via`` ``previous_crawl``,
+Two late phases, in order (:data:`LATE_PHASES`): the sitemap URLs nothing linked to, then the
+URLs the lake already knows for the site. Those are read only from published partitions (a
+``_SUCCESS`` manifest, or a crawl/runs row for crawls): the pages of the latest previous crawl,
+GA4 ``page_url`` and Search Console ``page_url``, fetched with ``found_via`` ``previous_crawl``,
 ``ga4`` or ``gsc`` (the first source that lists a URL wins).
 """
 
@@ -14,10 +15,14 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from linkwarehouse.config import SiteConfig
 from linkwarehouse.lake import partition_dir, published_manifests
 from linkwarehouse.lake.schemas import CRAWL_PAGES, CRAWL_RUNS, GA4_PAGES, GSC_PAGES, LakeTable
 
 logger = logging.getLogger(__name__)
+
+#: Phases after link discovery, in order: where their URLs come from.
+LATE_PHASES = ("sitemap", "known")
 
 
 def _column(folder: Path, column: str) -> list[str]:
@@ -72,3 +77,20 @@ def known_urls(
                 seen[url] = source
         logger.info("%d URL(s) known from %s", len(urls), source)
     return list(seen.items())
+
+
+def late_phase_urls(
+    phase: str, sitemap_urls: dict[str, None], site: SiteConfig, lake: Path, crawl_id: str
+) -> list[tuple[str, str]]:
+    """``(url, found_via)`` to offer in late ``phase``.
+
+    ``sitemap_urls`` (sitemap URLs not seen when their sitemap was parsed) is emptied by the
+    sitemap phase that takes them.
+    """
+    if phase == "sitemap":
+        urls = [(url, "sitemap") for url in sitemap_urls]
+        sitemap_urls.clear()
+        return urls
+    if not site.crawl.fetch_known_urls:
+        return []
+    return known_urls(lake, site.name, crawl_id, site.normalizer())

@@ -7,6 +7,7 @@ disappearing.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import logging
 import time
@@ -22,20 +23,9 @@ from scrapy.utils.asyncio import sleep
 from scrapy.utils.httpobj import urlparse_cached
 
 from linkcrawler.errors import HostUnresolvable, RobotsDisallowed, RobotsUnavailable, SsrfRefused
-from linkcrawler.ssrf import AddressPolicy, is_public_address, resolve_host
+from linkcrawler.ssrf import AddressPolicy, resolve_host
 
-__all__ = [
-    "AddressPolicy",
-    "BackoffRetryMiddleware",
-    "HostUnresolvable",
-    "RobotsDisallowed",
-    "RobotsPolicyMiddleware",
-    "RobotsUnavailable",
-    "SsrfGuardMiddleware",
-    "SsrfRefused",
-    "is_public_address",
-    "retry_delay",
-]
+__all__ = ["BackoffRetryMiddleware", "RobotsPolicyMiddleware", "SsrfGuardMiddleware", "retry_delay"]
 
 logger = logging.getLogger(__name__)
 Resolver = Callable[[str], Any]
@@ -47,21 +37,26 @@ class SsrfGuardMiddleware:
     Runs for every request through the downloader: pages, robots.txt, sitemaps and each
     redirect hop (hops are separate requests here). Verdicts are cached per host. The
     authoritative check is the connection-time :class:`~linkcrawler.ssrf.GuardedResolver`;
-    this one makes a refusal cheap and immediate.
+    this one makes a refusal cheap and immediate. A lookup slower than ``DNS_TIMEOUT`` fails.
     """
 
     def __init__(
-        self, policy: AddressPolicy, stats: StatsCollector, resolver: Resolver = resolve_host
+        self,
+        policy: AddressPolicy,
+        stats: StatsCollector,
+        resolver: Resolver = resolve_host,
+        timeout: float | None = None,
     ) -> None:
         self.policy = policy
         self.stats = stats
         self.resolver = resolver
+        self.timeout = timeout
         self._verdicts: dict[str, str | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SsrfGuardMiddleware:
         networks = crawler.settings.getlist("LINKWAREHOUSE_ALLOW_PRIVATE_NETWORKS")
-        return cls(AddressPolicy(networks), crawler.stats)
+        return cls(AddressPolicy(networks), crawler.stats, timeout=crawler.settings.getfloat("DNS_TIMEOUT"))
 
     async def process_request(self, request: Request) -> None:
         host = urlparse_cached(request).hostname or ""
@@ -69,7 +64,10 @@ class SsrfGuardMiddleware:
             refused = self._verdicts[host]
         else:
             try:
-                addresses = await self.resolver(host)
+                addresses = await asyncio.wait_for(self.resolver(host), self.timeout)
+            except TimeoutError:
+                self.stats.inc_value("linkwarehouse/refused/dns")
+                raise HostUnresolvable(request.url, host, f"no answer within {self.timeout:g} s") from None
             except (OSError, UnicodeError) as exc:
                 self.stats.inc_value("linkwarehouse/refused/dns")
                 raise HostUnresolvable(request.url, host, str(exc)) from None

@@ -20,7 +20,7 @@ from scrapy.crawler import Crawler
 from twisted.python.failure import Failure
 
 from linkcrawler.items import PageItem, RedirectItem, Row, SitemapItem
-from linkcrawler.publish import CrawlOutcome, discard_staging, publish_crawl, resolve_final_urls
+from linkcrawler.publish import CrawlOutcome, discard_staging, publish_crawl
 from linkwarehouse.lake import PartitionWriter
 from linkwarehouse.lake.schemas import (
     CRAWL_HREFLANG,
@@ -36,7 +36,7 @@ from linkwarehouse.lake.schemas import (
 if TYPE_CHECKING:
     from linkcrawler.spiders.site import SiteSpider
 
-__all__ = ["PUBLISHABLE_REASONS", "LakePipeline", "resolve_final_urls"]
+__all__ = ["PUBLISHABLE_REASONS", "LakePipeline"]
 
 logger = logging.getLogger(__name__)
 

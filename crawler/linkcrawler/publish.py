@@ -18,8 +18,6 @@ is the commit marker the warehouse reads.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,7 +39,7 @@ from linkwarehouse.lake.schemas import (
     CRAWL_TABLES,
     LakeTable,
 )
-from linkwarehouse.lake.writer import STAGING
+from linkwarehouse.lake.writer import clean_staging, staging_root
 
 STOP_ORDER = ("max_pages", "max_depth", "trap_suspected", "robots_unavailable", "max_redirects")
 
@@ -91,7 +89,7 @@ def _staged_parts(
     return sorted(
         part
         for staged in staged_runs
-        for part in (lake_root / STAGING / staged / relative).glob("part-*.parquet")
+        for part in (staging_root(lake_root, staged) / relative).glob("part-*.parquet")
     )
 
 
@@ -297,20 +295,9 @@ def publish_crawl(
     return row
 
 
-def remove_empty_dirs(root: Path) -> None:
-    """Remove empty folders under (and including) ``root``, never touching files."""
-    if not root.is_dir():
-        return
-    for folder, _dirs, _files in os.walk(root, topdown=False):
-        try:
-            Path(folder).rmdir()
-        except OSError:
-            continue
-
-
 def discard_staging(lake_root: Path, staged_runs: list[str]) -> None:
     for staged in staged_runs:
-        shutil.rmtree(lake_root / STAGING / staged, ignore_errors=True)
+        clean_staging(lake_root, staged)
 
 
 __all__ = ["CrawlOutcome", "discard_staging", "publish_crawl", "resolve_final_urls", "stop_summary"]

@@ -86,8 +86,8 @@ class RemoteFrontier:
 
     def late_urls(self, urls: list[str], via: str) -> None:
         self.flush()
-        if urls:
-            self._send({"t": "late", "via": via, "urls": urls})
+        for start in range(0, len(urls), BATCH):
+            self._send({"t": "late", "via": via, "urls": urls[start : start + BATCH]})
 
     def idle(self) -> None:
         self.flush()

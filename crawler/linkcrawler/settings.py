@@ -46,7 +46,7 @@ DOWNLOAD_TIMEOUT = 30
 # applies it to each decompressed Content-Encoding layer too (double-gzip bombs stop there).
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
-# A name that does not resolve in 15 s will not resolve in 60.
+# A name that does not resolve in 15 s will not resolve in 60 (both SSRF checks' lookups use it).
 DNS_TIMEOUT = 15
 
 # Scrapy's RetryMiddleware retries at once and ignores Retry-After: replaced (middlewares.py).
@@ -63,6 +63,8 @@ CONCURRENT_ITEMS = 1
 COOKIES_ENABLED = False
 # Environment proxies would connect somewhere the SSRF guard never sees.
 HTTPPROXY_ENABLED = False
+# Only http(s) is crawled; a file:, ftp:, s3: or data: request must fail, never read anything.
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 # Off by default in Scrapy; applied by RobotsPolicyMiddleware (RFC 9309). Per site: crawl.respect_robots.
 ROBOTSTXT_OBEY = True
 

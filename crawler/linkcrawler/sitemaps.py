@@ -1,4 +1,4 @@
-"""XML sitemaps and robots.txt ``Sitemap:`` lines, parsed without trusting the server.
+"""XML sitemaps (urlset, sitemap index, gzipped or not), parsed without trusting the server.
 
 Sitemaps come from the crawled site, so the parser never expands entities, never loads a DTD
 and never touches the network (billion laughs, XXE), and every body is size-capped before and
@@ -11,7 +11,6 @@ import zlib
 from dataclasses import dataclass, field
 
 from lxml import etree
-from protego import Protego
 
 #: The sitemap protocol's own limit for one (uncompressed) file.
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024
@@ -82,9 +81,3 @@ def parse_sitemap(body: bytes, url: str, max_bytes: int = SITEMAP_MAX_BYTES) -> 
         if loc:
             sitemap.entries.append(SitemapEntry(loc, _text(child.find("{*}lastmod")) or None))
     return sitemap
-
-
-def robots_sitemaps(body: bytes) -> list[str]:
-    """The ``Sitemap:`` URLs of a robots.txt body, as written (resolve and normalise them)."""
-    text = body.decode("utf-8", errors="replace").lstrip("\ufeff")
-    return list(Protego.parse(text).sitemaps)

@@ -26,9 +26,14 @@ from twisted.internet.interfaces import IHostnameResolver, IHostResolution, IRes
 from twisted.internet.threads import deferToThreadPool
 from zope.interface import implementer
 
-from linkcrawler.errors import HostUnresolvable, SsrfRefused
-
-__all__ = ["AddressPolicy", "GuardedResolver", "HostUnresolvable", "SsrfRefused", "is_public_address"]
+__all__ = [
+    "AddressPolicy",
+    "GuardedResolver",
+    "install_policy",
+    "installed_resolver",
+    "is_public_address",
+    "resolve_host",
+]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -148,14 +153,22 @@ class GuardedResolver:
 
     Until a crawl installs its site's policy (:func:`install_policy`) every non-public address is
     refused (``policy`` fixes one, for tests). A host with ANY refused address gets none: a name
-    that answers both a public and a private address is a classic rebinding setup.
+    that answers both a public and a private address is a classic rebinding setup. A lookup
+    slower than ``timeout`` seconds (``DNS_TIMEOUT``) gets none either.
     """
 
-    def __init__(self, reactor: Any, lookup: Any = _getaddrinfo, policy: AddressPolicy | None = None) -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        lookup: Any = _getaddrinfo,
+        policy: AddressPolicy | None = None,
+        timeout: float | None = None,
+    ) -> None:
         self.reactor = reactor
         self._policy = policy
         self.refusals: dict[str, str] = {}
         self._lookup = lookup
+        self._timeout = timeout
         self._cache: dict[str, list[str]] = {}
 
     @property
@@ -164,7 +177,7 @@ class GuardedResolver:
 
     @classmethod
     def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
-        return cls(reactor)
+        return cls(reactor, timeout=crawler.settings.getfloat("DNS_TIMEOUT"))
 
     def install_on_reactor(self) -> None:
         global _INSTALLED
@@ -179,6 +192,8 @@ class GuardedResolver:
             return succeed(self._cache[host])
         pool = self.reactor.getThreadPool()
         deferred: Deferred[list[str]] = deferToThreadPool(self.reactor, pool, self._lookup, host)
+        if self._timeout:
+            deferred.addTimeout(self._timeout, self.reactor)
 
         def remember(addresses: list[str]) -> list[str]:
             self._cache[host] = addresses

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -150,9 +149,6 @@ class UrlNormalizer:
             if pair and not (regex and regex.fullmatch(unquote(pair.split("=", 1)[0]).lower()))
         ]
         return "?" + "&".join(kept) if kept else ""
-
-    def normalize_many(self, raws: Iterable[str], base: str | None = None) -> list[str | None]:
-        return [self(raw, base) for raw in raws]
 
 
 _DEFAULT = UrlNormalizer()

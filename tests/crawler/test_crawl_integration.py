@@ -15,11 +15,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from .conftest import Route, crawl_command, html, lake_rows, redirect, run_crawl, write_config
+from .conftest import Route, SiteServer, crawl_command, html, lake_rows, redirect, run_crawl, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -273,20 +274,28 @@ def test_limits_and_exclusions(serve, tmp_path: Path) -> None:
     ]
 
 
+def terminate_when_requested(command: list[str], site: SiteServer, path: str) -> dict:
+    """Run the crawl, send SIGTERM once ``path`` was requested; the JSON summary (exit code 1)."""
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        deadline = time.monotonic() + 30
+        while site.requests[path] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1, stderr[-3000:]
+    return json.loads(stdout.splitlines()[-1])
+
+
 def test_interrupted_crawl_publishes_nothing(serve, tmp_path: Path) -> None:
     site = serve({"/": Route("<html><body>slow</body></html>", delay=1.5)})
     lake = tmp_path / "lake"
-    command = crawl_command(config_for(tmp_path, site.base), "testsite", "cut", lake)
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
-        deadline = time.monotonic() + 20
-        while site.requests["/"] == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGTERM)
-        stdout, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 1, stderr[-3000:]
-    summary = json.loads(stdout.splitlines()[-1])
-    assert summary["published"] is False
-    assert summary["abort_reason"] == "the crawl did not finish (Scrapy finish reason 'shutdown')"
+    summary = terminate_when_requested(
+        crawl_command(config_for(tmp_path, site.base), "testsite", "cut", lake), site, "/"
+    )
+    assert (summary["published"], summary["abort_reason"]) == (
+        False,
+        "the crawl did not finish (Scrapy finish reason 'shutdown')",
+    )
     assert not (lake / "crawl").exists()
 
 
@@ -298,6 +307,10 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     result = run_crawl(config, "testsite", "../escape", tmp_path / "lake")
     assert result.returncode == 2
     assert "unsafe partition value crawl_id='../escape'" in result.stderr
+    command = crawl_command(config, "testsite", "c1", tmp_path / "lake", "--run-id", "..")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert "unsafe staging run id '..'" in result.stderr
 
 
 def test_scrapy_crawl_from_the_project_folder(serve, tmp_path: Path) -> None:
@@ -342,18 +355,10 @@ def test_interrupted_multiprocess_crawl_publishes_nothing_and_restarts_cleanly(s
     )
     lake = tmp_path / "lake"
     config = config_for(tmp_path, site.base, "      workers: 2")
-    command = crawl_command(config, "testsite", "cut", lake)
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
-        deadline = time.monotonic() + 30
-        while site.requests["/slow"] == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGTERM)
-        stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 1, stderr[-3000:]
-    summary = json.loads(stdout.splitlines()[-1])
+    summary = terminate_when_requested(crawl_command(config, "testsite", "cut", lake), site, "/slow")
     assert (summary["published"], summary["abort_reason"]) == (False, "received signal 15")
     assert not (lake / "crawl").exists()
-    assert not any((lake / "_staging").iterdir()) if (lake / "_staging").exists() else True
+    assert not list((lake / "_staging").glob("*"))
     # Restarting the same crawl id starts afresh and publishes the whole crawl.
     result = run_crawl(config, "testsite", "cut", lake)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -361,3 +366,27 @@ def test_interrupted_multiprocess_crawl_publishes_nothing_and_restarts_cleanly(s
         (f"{site.base}/", 200),
         (f"{site.base}/slow", 200),
     ]
+
+
+def test_two_processes_exchange_long_batches_of_urls(serve, tmp_path: Path) -> None:
+    """Offers and sitemap URLs travel in batches; with long URLs one batch passes 64 KiB."""
+    paths = [f"/p/{'x' * 250}-{i}" for i in range(600)]
+    site = serve(
+        {
+            "/robots.txt": Route("Sitemap: {BASE}/sitemap.xml\n", content_type="text/plain"),
+            "/": html("".join(f'<a href="{path}">p</a>' for path in paths[:300])),
+            "/p/*": html("<p>leaf</p>"),
+        }
+    )
+    site.routes["/sitemap.xml"] = Route(
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(f"<url><loc>{site.base}{path}</loc></url>" for path in paths)
+        + "</urlset>",
+        content_type="application/xml",
+    )
+    lake = tmp_path / "lake"
+    config = config_for(tmp_path, site.base, "      concurrency: 8\n      workers: 2")
+    result = run_crawl(config, "testsite", "long", lake, timeout=90)
+    assert result.returncode == 0, result.stderr[-3000:]
+    vias = Counter(p["found_via"] for p in lake_rows(lake, "crawl/pages", "url"))
+    assert vias == {"start": 1, "link": 300, "sitemap": 300}

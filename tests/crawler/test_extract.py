@@ -224,7 +224,7 @@ def test_meta_refresh_and_rel_next_prev_facts(extractor: PageExtractor) -> None:
         (
             "<header><a href='/'>Logo</a></header><nav>Menu</nav><main><h1>Title</h1><p>Body <b>bold</b>.</p>"
             "<aside>Related</aside><div class='share-menu'>Share</div></main><footer>(c)</footer>",
-            "Title Body bold .",
+            "Title Body bold.",
         ),
         (
             "<div id='header'>Site</div><article><header><h1>Post</h1></header><p>Words here</p>"
@@ -240,3 +240,17 @@ def test_meta_refresh_and_rel_next_prev_facts(extractor: PageExtractor) -> None:
 )
 def test_main_text_drops_boilerplate(extractor: PageExtractor, body: str, text: str) -> None:
     assert extractor.extract(f"<html><body>{body}</body></html>", PAGE).main_text == text
+
+
+def test_minified_html_keeps_words_apart(extractor: PageExtractor) -> None:
+    page = (
+        "<html><body><nav><ul><li><a href='/a'>Home</a></li><li><a href='/b'>About</a></li></ul></nav>"
+        "<main><h1>Title</h1><p>One <b>two</b>.</p>Tail<div>x<br>y</div></main></body></html>"
+    )
+    extraction = extractor.extract(page, PAGE)
+    words = "Home About Title One two. Tail x y"
+    assert (extraction.facts["word_count"], extraction.facts["content_hash"]) == (
+        8,
+        hashlib.sha1(words.encode()).hexdigest(),
+    )
+    assert extraction.main_text == "Title One two. Tail x y"

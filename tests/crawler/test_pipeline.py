@@ -10,9 +10,10 @@ import pytest
 from twisted.python.failure import Failure
 
 from linkcrawler.items import PageItem, RedirectItem, SitemapItem
-from linkcrawler.pipelines import LakePipeline, resolve_final_urls
+from linkcrawler.pipelines import LakePipeline
+from linkcrawler.publish import resolve_final_urls
 from linkcrawler.spiders.site import SiteSpider
-from linkwarehouse.lake import published_manifests
+from linkwarehouse.lake import PartitionWriter, published_manifests
 from linkwarehouse.lake.schemas import CRAWL_PAGES
 
 from .conftest import BASE, lake_rows, make_spider
@@ -134,6 +135,21 @@ def test_rerun_replaces_its_own_partition(tmp_path: Path) -> None:
     run_pipeline(spider, "finished", ITEMS[:1])
     assert [p["url"] for p in lake_rows(spider.lake_root, "crawl/pages", "url")] == [f"{BASE}/"]
     assert [r["pages"] for r in lake_rows(spider.lake_root, "crawl/runs", "crawl_id")] == [1]
+
+
+def test_parts_left_by_a_killed_run_are_never_published(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    partition = {"site": "shop", "crawl_id": "c1"}
+    killed = PartitionWriter(spider.lake_root, CRAWL_PAGES, partition, run_id=f"{spider.run_id}-w0")
+    killed.append(page(f"{BASE}/stale", 200))
+    killed.flush()  # a part on disk, then SIGKILL: no publish, no cleanup
+    run_pipeline(spider, "finished")
+    assert [p["url"] for p in lake_rows(spider.lake_root, "crawl/pages", "url")] == [
+        f"{BASE}/",
+        f"{BASE}/blocked",
+        f"{BASE}/new",
+        f"{BASE}/old",
+    ]
 
 
 @pytest.mark.parametrize("reason", ["shutdown", "cancelled", "closespider_timeout"])

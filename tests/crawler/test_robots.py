@@ -9,7 +9,7 @@ import pytest
 
 from linkcrawler.robots import ROBOTS_MAX_BYTES, parse_robots_body, rules_from_status
 
-from .conftest import Route, html, lake_rows, redirect, run_crawl, write_config
+from .conftest import Route, SiteServer, html, lake_rows, redirect, run_crawl, write_config
 
 UA = "LinkWarehouseBot/0.1"
 ORIGIN = "http://example.com"
@@ -22,6 +22,8 @@ def test_bom_and_sitemaps() -> None:
     assert not parser.can_fetch(f"{ORIGIN}/private/x", UA)
     assert parser.can_fetch(f"{ORIGIN}/public", UA)
     assert sitemaps == ["http://example.com/s.xml"]
+    _, sitemaps = parse_robots_body(b"sitemap:http://example.com/news.xml\n\xff\xfe garbage\n")
+    assert sitemaps == ["http://example.com/news.xml"]
 
 
 def test_rules_beyond_500_kib_are_ignored() -> None:
@@ -53,9 +55,19 @@ CONFIG = """sites:
   - name: robots
     start_urls: ["{base}/"]
     crawl:
+      timeout: 1
       retry_backoff: 0.05
       allow_private_networks: ["127.0.0.1/32"]
 """
+
+
+def crawl_pages(site: SiteServer, tmp_path: Path) -> tuple[Path, list[tuple]]:
+    """Crawl ``site``; the lake and its ``(url, status, error)`` page rows."""
+    lake = tmp_path / "lake"
+    config = write_config(tmp_path / "sites.yaml", CONFIG.format(base=site.base))
+    result = run_crawl(config, "robots", "r", lake)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return lake, [(p["url"], p["status"], p["error"]) for p in lake_rows(lake, "crawl/pages", "url")]
 
 
 @pytest.mark.integration
@@ -66,14 +78,8 @@ def test_robots_5xx_crawls_nothing_and_says_why(serve, tmp_path: Path) -> None:
             "/": html('<a href="/a">a</a>'),
         }
     )
-    lake = tmp_path / "lake"
-    result = run_crawl(
-        write_config(tmp_path / "sites.yaml", CONFIG.format(base=site.base)), "robots", "r1", lake
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert [(p["url"], p["status"], p["error"]) for p in lake_rows(lake, "crawl/pages", "url")] == [
-        (f"{site.base}/", None, "robots_unavailable: HTTP 503")
-    ]
+    lake, pages = crawl_pages(site, tmp_path)
+    assert pages == [(f"{site.base}/", None, "robots_unavailable: HTTP 503")]
     assert site.requests == {"/robots.txt": 3}  # the 503 retried twice, then: disallow all
     (run,) = lake_rows(lake, "crawl/runs", "crawl_id")
     assert (run["stop_reason"], run["stop_reasons"]) == ("robots_unavailable", ["robots_unavailable"])
@@ -82,7 +88,17 @@ def test_robots_5xx_crawls_nothing_and_says_why(serve, tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-def test_robots_404_and_redirect(serve, tmp_path: Path) -> None:
+def test_robots_timeout_crawls_nothing(serve, tmp_path: Path) -> None:
+    site = serve({"/robots.txt": Route("User-agent: *\n", content_type="text/plain", delay=2), "/": html("")})
+    _lake, pages = crawl_pages(site, tmp_path)
+    ((url, status, error),) = pages
+    assert (url, status) == (f"{site.base}/", None)
+    assert error.startswith("robots_unavailable: timeout: ")
+    assert site.requests == {"/robots.txt": 1}
+
+
+@pytest.mark.integration
+def test_robots_redirect_is_followed(serve, tmp_path: Path) -> None:
     site = serve(
         {
             "/robots.txt": redirect(301, "/robots-moved.txt"),
@@ -91,12 +107,8 @@ def test_robots_404_and_redirect(serve, tmp_path: Path) -> None:
             "/b": html("<p>b</p>"),
         }
     )
-    lake = tmp_path / "lake"
-    result = run_crawl(
-        write_config(tmp_path / "sites.yaml", CONFIG.format(base=site.base)), "robots", "r2", lake
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert [(p["url"], p["status"], p["error"]) for p in lake_rows(lake, "crawl/pages", "url")] == [
+    _lake, pages = crawl_pages(site, tmp_path)
+    assert pages == [
         (f"{site.base}/", 200, None),
         (f"{site.base}/a", None, "robots_disallowed"),
         (f"{site.base}/b", 200, None),

@@ -47,6 +47,8 @@ def test_stock_defaults_are_replaced(settings: Settings) -> None:
         "HTTPPROXY_ENABLED": False,
         "COOKIES_ENABLED": False,
     }
+    handlers = {**settings.getdict("DOWNLOAD_HANDLERS_BASE"), **settings.getdict("DOWNLOAD_HANDLERS")}
+    assert {scheme for scheme, handler in handlers.items() if handler} == {"http", "https"}
     middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
     assert middlewares["linkcrawler.middlewares.BackoffRetryMiddleware"] == 550
     assert middlewares["scrapy.downloadermiddlewares.stats.DownloaderStats"] is None

@@ -1,4 +1,4 @@
-"""Sitemap and robots.txt parsing, including hostile bodies that must not expand or leak."""
+"""Sitemap parsing, including hostile bodies that must not expand or leak."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from linkcrawler.sitemaps import Sitemap, SitemapEntry, SitemapError, parse_sitemap, robots_sitemaps
+from linkcrawler.sitemaps import Sitemap, SitemapEntry, SitemapError, parse_sitemap
 
 URL = "http://example.com/sitemap.xml"
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
@@ -101,12 +101,3 @@ def test_gzip_bomb_is_capped() -> None:
 def test_unusable_bodies_raise_naming_the_sitemap(body: bytes, message: str) -> None:
     with pytest.raises(SitemapError, match=f"^sitemap {URL}: {message}"):
         parse_sitemap(body, URL, max_bytes=100)
-
-
-def test_robots_sitemap_lines() -> None:
-    body = (
-        b"\xef\xbb\xbfUser-agent: *\nDisallow: /private/\n"
-        b"Sitemap: http://example.com/sitemap_index.xml\nsitemap:http://example.com/news.xml\n"
-    )
-    assert robots_sitemaps(body) == ["http://example.com/sitemap_index.xml", "http://example.com/news.xml"]
-    assert robots_sitemaps(b"\xff\xfe garbage") == []

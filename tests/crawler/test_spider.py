@@ -10,9 +10,9 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import HtmlResponse, Response, TextResponse
 from twisted.python.failure import Failure
 
+from linkcrawler.errors import RobotsDisallowed
 from linkcrawler.items import PageItem, RedirectItem, SitemapItem
-from linkcrawler.middlewares import RobotsDisallowed
-from linkcrawler.spiders.site import PageMeta
+from linkcrawler.spiders.site import PageMeta, link_header
 
 from .conftest import BASE, make_spider
 
@@ -93,6 +93,43 @@ def test_links_only_from_2xx_html(tmp_path: Path, status: int, content_type: str
         content_type,
         None,
     )
+
+
+@pytest.mark.parametrize(
+    ("header", "values"),
+    [
+        ("<https://e.com/c>; rel=canonical", [("https://e.com/c", {"rel": "canonical"})]),
+        ('<https://e.com/c>; REL="Canonical"', [("https://e.com/c", {"rel": "Canonical"})]),
+        (
+            '</a>; rel="alternate"; hreflang=de-AT, </b>; rel=alternate;hreflang="x-default"',
+            [
+                ("/a", {"rel": "alternate", "hreflang": "de-AT"}),
+                ("/b", {"rel": "alternate", "hreflang": "x-default"}),
+            ],
+        ),
+        (
+            '<https://e.com/p>; rel="preload next"; title="a, b"',
+            [("https://e.com/p", {"rel": "preload next", "title": "a, b"})],
+        ),
+        ("no link here", []),
+    ],
+)
+def test_link_header_values(header: str, values: list) -> None:
+    assert link_header(Response("http://e.com/", headers={"Link": header})) == values
+
+
+def test_http_link_header_canonical_and_hreflang(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    link = f'<{BASE}/doc?utm_source=x>; rel="canonical", </de/doc.pdf>; rel=alternate; hreflang=DE'
+    pdf = page_response(f"{BASE}/doc.pdf", "%PDF-1.4", content_type="application/pdf", Link=link)
+    (item,) = list(spider.parse_page(pdf))
+    assert (item.page["canonical_header"], item.page["canonical"]) == (f"{BASE}/doc", f"{BASE}/doc")
+    alternate = {"url": f"{BASE}/doc.pdf", "hreflang": "de", "alternate_url": f"{BASE}/de/doc.pdf"}
+    assert item.hreflang == [alternate]
+    tagged = '<link rel="canonical" href="/from-tag">'
+    html = page_response(f"{BASE}/page", f"<html><head>{tagged}</head></html>", Link=link)
+    (item,) = [o for o in spider.parse_page(html) if isinstance(o, PageItem)]
+    assert (item.page["canonical_header"], item.page["canonical"]) == (f"{BASE}/doc", f"{BASE}/from-tag")
 
 
 def test_redirect_is_a_row_a_hop_and_a_new_request(tmp_path: Path) -> None:
@@ -195,3 +232,26 @@ def test_sitemap_urls_wait_for_idle(tmp_path: Path) -> None:
         PageMeta(f"{BASE}/orphan", 0, "sitemap", 0),
     ]
     spider.on_idle()  # nothing pending any more: the spider may close
+
+
+class CountingRemote:
+    def __init__(self) -> None:
+        self.done = 0
+
+    def page_done(self, error: bool = False) -> None:
+        self.done += 1
+
+
+def test_a_failing_callback_still_reports_its_order_done(tmp_path: Path) -> None:
+    """A worker whose callback raised must not leave the coordinator waiting for that page."""
+    spider = make_spider(tmp_path)
+    spider.remote = CountingRemote()
+
+    def broken(response: Response):
+        yield from ()
+        raise RuntimeError("bug")
+
+    spider._page_outputs = broken
+    with pytest.raises(RuntimeError, match="bug"):
+        list(spider.parse_page(page_response(f"{BASE}/", LINKS)))
+    assert spider.remote.done == 1

@@ -25,16 +25,10 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from linkcrawler.errors import HostUnresolvable, RobotsDisallowed, SsrfRefused
 from linkcrawler.failures import error_of
-from linkcrawler.middlewares import (
-    AddressPolicy,
-    HostUnresolvable,
-    RobotsDisallowed,
-    SsrfGuardMiddleware,
-    SsrfRefused,
-    is_public_address,
-)
-from linkcrawler.ssrf import GuardedResolver
+from linkcrawler.middlewares import SsrfGuardMiddleware
+from linkcrawler.ssrf import AddressPolicy, GuardedResolver, is_public_address
 
 
 @pytest.mark.parametrize(
@@ -133,6 +127,18 @@ def test_unresolvable_host_is_refused_not_trusted() -> None:
     middleware, stats = guard([], resolver)
     with pytest.raises(HostUnresolvable, match=r"dns_error: nowhere\.invalid did not resolve"):
         check(middleware, "http://nowhere.invalid/")
+    assert stats.get_value("linkwarehouse/refused/dns") == 1
+
+
+def test_slow_lookup_is_refused_after_the_dns_timeout() -> None:
+    async def resolver(host: str) -> list[str]:
+        await asyncio.sleep(10)
+        return ["93.184.215.14"]
+
+    stats = MemoryStatsCollector(get_crawler())
+    middleware = SsrfGuardMiddleware(AddressPolicy([]), stats, resolver, timeout=0.05)
+    with pytest.raises(HostUnresolvable, match=r"slow\.example did not resolve \(no answer within 0\.05 s\)"):
+        check(middleware, "http://slow.example/")
     assert stats.get_value("linkwarehouse/refused/dns") == 1
 
 
@@ -244,3 +250,25 @@ def test_connect_time_refusal_becomes_the_page_error() -> None:
     failure.request = Request("http://rebind.example/page")
     with patch("linkcrawler.failures.installed_resolver", return_value=resolver):
         assert error_of(failure) == "ssrf_refused: 10.0.0.7"
+
+
+class StalledPool:
+    """A thread pool whose jobs never finish (a getaddrinfo that hangs)."""
+
+    def callInThreadWithCallback(self, onResult, func, *args, **kwargs) -> None:
+        pass
+
+
+def test_resolver_gives_up_after_the_dns_timeout() -> None:
+    reactor = ResolvingMemoryReactor(lambda r: GuardedResolver(r, policy=AddressPolicy([]), timeout=15))
+    reactor.getThreadPool = StalledPool
+    outcome: list = []
+    HostnameEndpoint(reactor, b"stalled.example", 80).connect(Factory.forProtocol(Protocol)).addBoth(
+        outcome.append
+    )
+    reactor.advance(14)
+    assert outcome == []
+    reactor.advance(2)
+    (failure,) = outcome
+    assert failure.check(DNSLookupError)
+    assert reactor.tcpClients == []

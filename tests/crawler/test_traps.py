@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import pytest
 
 from linkcrawler.frontier import Frontier, Verdict
-from linkcrawler.middlewares import retry_delay
 from linkcrawler.scope import Scope
 from linkcrawler.traps import TrapDetector
 
@@ -108,19 +107,3 @@ def test_best_discovery_within_a_phase() -> None:
     f.next_phase()
     f.offer("http://h.com/a", 0, "sitemap")
     assert (seen.depth, seen.via) == (2, "link")  # a later phase never rewrites an earlier discovery
-
-
-@pytest.mark.parametrize(
-    ("header", "attempt", "delay"),
-    [
-        (None, 0, 1.0),
-        (None, 2, 4.0),
-        (b"7", 0, 7.0),
-        (b"  12 ", 1, 12.0),
-        (b"Mon, 01 Jun 2026 00:00:30 GMT", 0, 30.0),
-        (b"Sun, 31 May 2026 23:00:00 GMT", 0, 0.0),
-        (b"soon", 1, 2.0),
-    ],
-)
-def test_retry_delay_honours_retry_after(header: bytes | None, attempt: int, delay: float) -> None:
-    assert retry_delay(header, attempt, 1.0, now=datetime(2026, 6, 1, tzinfo=UTC)) == delay

@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -15,7 +16,7 @@ from linkwarehouse.lake import (
     write_file_partition,
 )
 from linkwarehouse.lake.schemas import CRAWL_PAGES, CRAWL_RUNS, TABLES
-from linkwarehouse.lake.writer import delete_site
+from linkwarehouse.lake.writer import clean_staging, delete_site
 
 PART = {"site": "shop", "crawl_id": "20260101T000000Z"}
 
@@ -141,3 +142,35 @@ def test_replacing_leaves_no_staging_behind(tmp_path: Path) -> None:
             writer.extend(pages(n))
             writer.publish()
     assert not (tmp_path / "_staging" / "same").exists()
+
+
+@pytest.mark.parametrize("run_id", ["..", "../crawl", "a/b", ".hidden"])
+def test_unsafe_staging_run_ids_are_refused_before_anything_is_deleted(tmp_path: Path, run_id: str) -> None:
+    with PartitionWriter(tmp_path, "crawl/pages", PART) as writer:
+        writer.extend(pages(2))
+        writer.publish()
+    with pytest.raises(LakeError, match="unsafe staging run id"):
+        PartitionWriter(tmp_path, "crawl/pages", PART, run_id=run_id)
+    with pytest.raises(LakeError, match="unsafe staging run id"):
+        clean_staging(tmp_path, run_id)
+    assert pq.read_table(partition_dir(tmp_path, CRAWL_PAGES, PART)).num_rows == 2
+
+
+def test_write_table_fills_missing_columns_and_adopt_moves_parts(tmp_path: Path) -> None:
+    with PartitionWriter(tmp_path, "crawl/pages", PART, run_id="first") as first:
+        first.write_table(pa.table({"url": ["http://h.example/a"], "status": [301]}))
+        with pytest.raises(LakeError, match=r"unknown columns \['nope'\]"):
+            first.write_table(pa.table({"nope": [1]}))
+        first.flush()
+        (part,) = first.staging_dir.glob("part-*.parquet")
+        with PartitionWriter(tmp_path, "crawl/pages", PART, run_id="second") as second:
+            second.append({"url": "http://h.example/b"})
+            second.adopt(part)
+            assert second.publish()["rows"] == 2
+        first.abort()
+    table = pq.read_table(partition_dir(tmp_path, CRAWL_PAGES, PART))
+    assert table.schema.equals(CRAWL_PAGES.schema, check_metadata=False)
+    assert sorted(zip(table["url"].to_pylist(), table["status"].to_pylist(), strict=True)) == [
+        ("http://h.example/a", 301),
+        ("http://h.example/b", None),
+    ]

@@ -30,13 +30,12 @@ from linkcrawler.extract import PageExtractor
 from linkcrawler.failures import error_of
 from linkcrawler.frontier import Frontier, Verdict
 from linkcrawler.items import PageItem, RedirectItem, Row, SitemapItem
-from linkcrawler.known_urls import known_urls
+from linkcrawler.known_urls import LATE_PHASES, late_phase_urls
 from linkcrawler.robots import RobotsBook
 from linkcrawler.scope import Scope, hostname_of
 from linkcrawler.settings import site_settings
 from linkcrawler.sitemaps import SITEMAP_MAX_BYTES, SitemapError, parse_sitemap
 from linkcrawler.ssrf import AddressPolicy, install_policy, installed_resolver
-from linkcrawler.traps import TrapDetector
 from linkwarehouse.config import ConfigError, SiteConfig, load_sites
 from linkwarehouse.lake import partition_dir
 from linkwarehouse.lake.schemas import CRAWL_PAGES
@@ -51,8 +50,6 @@ SITEMAP_FETCH_PRIORITY = 100
 LATE_PAGE_PRIORITY = -1_000_000
 MAX_SITEMAPS = 1_000
 MAX_SITEMAP_REDIRECTS = 5
-#: Phases after link discovery, in order: where their URLs come from.
-LATE_PHASES = ("sitemap", "known")
 
 
 class PageMeta(NamedTuple):
@@ -97,7 +94,7 @@ def link_header(response: Response) -> list[tuple[str, dict[str, str]]]:
         text = raw.decode("latin-1")
         for match in _LINK_VALUE.finditer(text):
             params = {
-                name.lower(): (quoted if quoted is not None else (bare or "")).strip()
+                name.lower(): (quoted or bare).strip()
                 for name, quoted, bare in _LINK_PARAM.findall(match.group(2))
             }
             links.append((match.group(1).strip(), params))
@@ -134,18 +131,7 @@ class SiteSpider(Spider):
         crawl = self.site_config.crawl
         self.normalize = self.site_config.normalizer()
         self.scope = Scope.for_site(self.site_config)
-        self.frontier = Frontier(
-            self.scope,
-            crawl.max_pages,
-            crawl.max_depth,
-            TrapDetector(
-                crawl.max_url_length,
-                crawl.trap_max_segment_repeats,
-                crawl.trap_max_query_params,
-                crawl.trap_max_pattern_urls,
-            ),
-            self.site_config.urls.crawl_params,
-        )
+        self.frontier = Frontier.for_site(self.site_config)
         self.extractor = PageExtractor(self.normalize, self.scope)
         self.follow_nofollow = crawl.follow_nofollow
         self.max_redirects = crawl.max_redirects
@@ -264,6 +250,14 @@ class SiteSpider(Spider):
         }
 
     def parse_page(self, response: Response) -> Iterator[Request | PageItem | RedirectItem]:
+        try:
+            yield from self._page_outputs(response)
+        finally:
+            # Even when a callback bug raised: the coordinator waits for every order to be done.
+            if self.remote is not None:
+                self.remote.page_done()
+
+    def _page_outputs(self, response: Response) -> Iterator[Request | PageItem | RedirectItem]:
         meta: PageMeta = response.meta["lw_page"]
         status = response.status
         content_type = _header(response, b"Content-Type")
@@ -285,8 +279,8 @@ class SiteSpider(Spider):
             yield from self._redirect(response, meta, page)
         elif 200 <= status < 300 and self._is_html(response, media_type):
             yield from self._extract(response, meta, item)
-        if self.remote is not None:
-            self.remote.page_done()
+        if page.get("canonical") is None:  # the header is how PDFs and other non-HTML name one
+            page["canonical"] = page.get("canonical_header")
         yield item
 
     def _link_header(self, response: Response, meta: PageMeta, item: PageItem) -> None:
@@ -321,8 +315,6 @@ class SiteSpider(Spider):
             page["error"] = f"extract_failed: {type(exc).__name__}: {exc}"
             return
         page.update(extraction.facts)
-        if page["canonical"] is None and page.get("canonical_header") is not None:
-            page["canonical"] = page["canonical_header"]
         item.links = extraction.links
         item.hreflang = extraction.hreflang + item.hreflang
         item.text = {
@@ -490,15 +482,6 @@ class SiteSpider(Spider):
 
     # -- phases ------------------------------------------------------------------------------
 
-    def late_urls(self, phase: str) -> list[tuple[str, str]]:
-        """``(url, found_via)`` admitted in a late phase (see the module docstring)."""
-        if phase == "sitemap":
-            pending, self._pending_sitemap_urls = self._pending_sitemap_urls, {}
-            return [(url, "sitemap") for url in pending]
-        if not self.site_config.crawl.fetch_known_urls:
-            return []
-        return known_urls(self.lake_root, self.site_config.name, self.crawl_id, self.normalize)
-
     def on_idle(self) -> None:
         """Links ran dry: start the next late phase that has URLs to fetch, at the lowest priority."""
         if self.remote is not None:
@@ -508,7 +491,10 @@ class SiteSpider(Spider):
             phase = self._late_phases.pop(0)
             self.frontier.next_phase()
             scheduled = 0
-            for url, via in self.late_urls(phase):
+            late = late_phase_urls(
+                phase, self._pending_sitemap_urls, self.site_config, self.lake_root, self.crawl_id
+            )
+            for url, via in late:
                 request = self.discover(url, 0, via, priority=LATE_PAGE_PRIORITY)
                 if request is not None:
                     self.crawler.engine.crawl(request)

@@ -48,6 +48,13 @@ def partition_dir(lake_root: Path, table: LakeTable, partition: Mapping[str, str
     return path
 
 
+def staging_root(lake_root: str | os.PathLike[str], run_id: str) -> Path:
+    """``<lake>/_staging/<run_id>``; the run id must be one path-safe name (it is deleted whole)."""
+    if not _SAFE_VALUE.match(run_id):
+        raise LakeError(f"unsafe staging run id {run_id!r} (letters, digits, '_', '.', '-')")
+    return Path(lake_root) / STAGING / run_id
+
+
 def _write_parquet(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path, compression="zstd")
@@ -76,7 +83,7 @@ class PartitionWriter:
         self.run_id = run_id or uuid.uuid4().hex
         self.final_dir = partition_dir(self.lake_root, self.table, self.partition)
         relative = self.final_dir.relative_to(self.lake_root)
-        self.staging_dir = self.lake_root / STAGING / self.run_id / relative
+        self.staging_dir = staging_root(self.lake_root, self.run_id) / relative
         if self.staging_dir.exists():
             shutil.rmtree(self.staging_dir)
         self.staging_dir.mkdir(parents=True)
@@ -152,11 +159,6 @@ class PartitionWriter:
         self._files.append(name)
         self.rows += rows
 
-    @property
-    def part_paths(self) -> list[Path]:
-        """The part files written so far (flush first to include buffered rows)."""
-        return [self.staging_dir / name for name in self._files]
-
     def publish(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Flush, write the manifest and move the partition into place; return the manifest."""
         self.flush()
@@ -174,7 +176,7 @@ class PartitionWriter:
             **(extra or {}),
         }
         (self.staging_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-        run_dir = self.lake_root / STAGING / self.run_id
+        run_dir = staging_root(self.lake_root, self.run_id)
         _replace_dir(self.staging_dir, self.final_dir, run_dir / "_old")
         _remove_empty_dirs(self.staging_dir.parent, stop=run_dir.parent)
         self.published = True
@@ -295,7 +297,8 @@ def published_manifests(lake_root: str | os.PathLike[str], table: LakeTable | st
 
 
 def clean_staging(lake_root: str | os.PathLike[str], run_id: str) -> None:
-    shutil.rmtree(Path(lake_root) / STAGING / run_id, ignore_errors=True)
+    """Remove one run's staging folder (what a killed or aborted writer left behind)."""
+    shutil.rmtree(staging_root(lake_root, run_id), ignore_errors=True)
 
 
 def delete_site(lake_root: str | os.PathLike[str], site: str) -> int:
