@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 from linkwarehouse.lake import ensure_placeholders
 from linkwarehouse.lake.schemas import CRAWL_LINKS, CRAWL_PAGES, CRAWL_RUNS, SCHEMA_VERSION, LakeTable
+from linkwarehouse.warehouse import dbt_executable
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE, CRAWL_ID = "bench", "c1"
@@ -206,7 +207,7 @@ def run_ours(lake: Path, workdir: Path) -> dict[str, Any]:
     """Time the graph models the way a build runs them; results are read later (parent stays small)."""
     database, target = workdir / "ours.duckdb", workdir / "dbt-target"
     project = ROOT / "dbt_project"
-    command = [str(Path(sys.executable).with_name("dbt")), "run", "--select", "+int_graph_metrics"]
+    command = [dbt_executable(), "run", "--select", "+int_graph_metrics"]
     command += ["--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(target)]
     command += ["--log-path", str(workdir / "dbt-logs"), "--no-use-colors"]
     env = {**os.environ, "LINKWAREHOUSE_LAKE": str(lake), "LINKWAREHOUSE_DUCKDB_PATH": str(database)}

@@ -33,7 +33,7 @@
             {%- endif -%}
         {%- endfor %}
         (
-            {{ "null" if site is none else "'" ~ site ~ "'" }},
+            {{ "null" if site is none else "'" ~ (site | replace("'", "''")) ~ "'" }},
             '{{ eligibility }}',
             '{{ nofollow }}',
             {{ 'true' if weights else 'false' }},
@@ -50,22 +50,17 @@
 
 
 {#
-    Which sites compute an equity variant other than the plain PageRank: {'all': true} when the
-    default itself is a variant, else {'all': false, 'sites': [...]}. int_graph_metrics only
-    emits (and only reads the lake's links a second time for) what these sites need.
+    Whether any site (or the default) uses an equity variant other than the plain PageRank.
+    Without one, int_graph_metrics compiles without the equity path: it then neither collects
+    per-occurrence nofollow/position lists nor calls lw_equity_pagerank.
 #}
-{% macro equity_variant_sites() -%}
+{% macro any_equity_variant() -%}
     {%- set default = var('equity_default') -%}
-    {%- set ns = namespace(sites=[]) -%}
-    {%- if equity_is_plain(default, default) -%}
-        {%- for site, settings in var('site_equity', {}).items() | sort -%}
-            {%- if not equity_is_plain(settings, default) -%}
-                {%- set ns.sites = ns.sites + [site] -%}
-            {%- endif -%}
-        {%- endfor -%}
-        {{ return({'all': false, 'sites': ns.sites}) }}
-    {%- endif -%}
-    {{ return({'all': true, 'sites': []}) }}
+    {%- set ns = namespace(found=not equity_is_plain(default, default)) -%}
+    {%- for settings in var('site_equity', {}).values() -%}
+        {%- set ns.found = ns.found or not equity_is_plain(settings, default) -%}
+    {%- endfor -%}
+    {{ return(ns.found) }}
 {%- endmacro %}
 
 

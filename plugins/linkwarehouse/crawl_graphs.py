@@ -139,10 +139,7 @@ def equity_pagerank(
     ``weights``: one per position code. Left-out URLs get null scores.
     """
     rows = []
-    for site, crawl_id, size, (packed, nofollow, positions), redirect, (
-        nodes,
-        targets,
-    ), weight, diluted in zip(
+    crawls = zip(
         _column(sites).to_pylist(),
         _column(crawl_ids).to_pylist(),
         _column(n_nodes).to_pylist(),
@@ -152,14 +149,22 @@ def equity_pagerank(
         _lists(weights, np.float64),
         _column(dilute).to_pylist(),
         strict=True,
-    ):
+    )
+    for site, crawl_id, size, (packed, nofollow, positions), redirect, passing_on, weight, diluted in crawls:
+        nodes, onward = passing_on
         resolved = np.arange(size, dtype=np.int64)
-        resolved[nodes.astype(np.int64)] = targets
-        sources, targets_ = graph.unpack_edges(packed)
+        resolved[nodes.astype(np.int64)] = onward
+        sources, targets = graph.unpack_edges(packed)
         pair_sources, pair_targets, pair_weights, passes, eligible = graph.equity_edges(
-            sources, targets_, nofollow, positions, size, position_weights=weight, dilute=bool(diluted),
+            sources,
+            targets,
+            nofollow,
+            positions,
+            size,
+            position_weights=weight,
+            dilute=bool(diluted),
             redirect_to=resolved,
-        )  # fmt: skip
+        )
         redirect_sources, redirect_targets = graph.unpack_edges(redirect)
         result = graph.weighted_pagerank(
             np.r_[pair_sources, redirect_sources],

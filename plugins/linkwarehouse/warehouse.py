@@ -5,7 +5,8 @@ never touches ``warehouse/marts.duckdb``: ``dbt build`` writes ``warehouse/build
 sanity checks compare it with the lake manifests, and only then is it checkpointed, closed and
 renamed over ``marts.duckdb``. A BI client that holds the old file open read-only keeps reading
 the old inode undisturbed; the next ``connect`` sees the new warehouse, never a half-built one.
-The marts are also exported to ``warehouse/exports/<mart>.parquet`` (temp file, then rename).
+The marts are also exported to ``warehouse/exports/<mart>.parquet`` (temp file, then rename);
+exports of marts the project no longer defines are removed.
 
 The run-private file starts as a copy of the published one, so the graph models (PageRank and
 click depth, materialised ``incremental_by_crawl``) only compute crawls they have not computed
@@ -33,7 +34,7 @@ import sys
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -236,6 +237,10 @@ def _quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def list_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Tables of the marts schema (the models under models/marts/)."""
     rows = con.execute(
@@ -258,17 +263,35 @@ def export_marts(
     counts: dict[str, int] = {}
     try:
         for mart in list_marts(con):
+            relation = f"{MART_SCHEMA}.{_quote_identifier(mart)}"
             temps[mart] = exports_dir / f".{mart}.{run_id}.parquet.tmp"
-            con.execute(
-                f'copy {MART_SCHEMA}."{mart}" to {_quote_literal(str(temps[mart]))} '
-                "(format parquet, compression zstd)"
-            )
-            counts[mart] = len(con.table(f'{MART_SCHEMA}."{mart}"'))
+            target = _quote_literal(str(temps[mart]))
+            con.execute(f"copy {relation} to {target} (format parquet, compression zstd)")
+            counts[mart] = len(con.table(relation))
     except BaseException:
         for temp in temps.values():
             temp.unlink(missing_ok=True)
         raise
     return temps, counts
+
+
+def prune_exports(exports_dir: Path, marts: Collection[str]) -> list[str]:
+    """Delete exports of marts the warehouse no longer has and temp files of killed builds.
+
+    Called under the build lock, so no build is writing here: a temp file is a leftover, and a
+    stale ``<mart>.parquet`` would show Parquet readers a mart the published file no longer has.
+    """
+    removed = []
+    for path in sorted(exports_dir.iterdir()):
+        hidden = path.name.startswith(".")
+        leftover = hidden and path.name.endswith(".parquet.tmp")
+        retired = not hidden and path.suffix == ".parquet" and path.stem not in marts
+        if path.is_file() and (leftover or retired):
+            path.unlink()
+            removed.append(path.name)
+    if removed:
+        logger.info("removed from %s: %s", exports_dir, ", ".join(removed))
+    return removed
 
 
 def _remove_database(path: Path) -> None:
@@ -321,7 +344,7 @@ def drop_stale_relations(con: duckdb.DuckDBPyConnection, manifest_path: Path) ->
     dropped = []
     for schema, name, kind in sorted(existing):
         if schema in PROJECT_SCHEMAS and (schema, name) not in defined:
-            con.execute(f'drop {kind} if exists "{schema}"."{name}"')
+            con.execute(f"drop {kind} if exists {_quote_identifier(schema)}.{_quote_identifier(name)}")
             dropped.append(f"{schema}.{name}")
     if dropped:
         logger.info("dropped relations the dbt project no longer defines: %s", ", ".join(dropped))
@@ -386,6 +409,7 @@ def build_warehouse(
             for mart, temp in temps.items():
                 temp.replace(exports[mart])
             database.replace(settings.marts_path)
+            prune_exports(settings.exports_dir, exports)
             timings["publish_s"] = time.monotonic() - phase
         except BaseException:
             for temp in temps.values():

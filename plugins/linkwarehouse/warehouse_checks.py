@@ -26,6 +26,11 @@ def _manifest_rows(manifests: Iterable[Mapping[str, Any]]) -> dict[tuple[str, st
     return rows
 
 
+def _rows_per_crawl(con: duckdb.DuckDBPyConnection, relation: str) -> dict[tuple[str, str], int]:
+    rows = con.table(relation).aggregate("site, crawl_id, count(*)", "site, crawl_id").fetchall()
+    return {(site, crawl_id): count for site, crawl_id, count in rows}
+
+
 def sanity_problems(con: duckdb.DuckDBPyConnection, page_manifests: Iterable[Mapping[str, Any]]) -> list[str]:
     """Every way the built file disagrees with the crawl/pages manifests; empty when it is sound.
 
@@ -35,31 +40,22 @@ def sanity_problems(con: duckdb.DuckDBPyConnection, page_manifests: Iterable[Map
     """
     expected = _manifest_rows(page_manifests)
     crawls = con.sql("select site, crawl_id from intermediate.int_crawls_sequenced order by all").fetchall()
-    built = dict(
-        ((site, crawl_id), rows)
-        for site, crawl_id, rows in con.sql(
-            "select site, crawl_id, count(*) from main.page_link_metrics group by all"
-        ).fetchall()
-    )
+    built = {
+        relation: _rows_per_crawl(con, relation)
+        for relation in ("main.page_link_metrics", "intermediate.int_graph_metrics")
+    }
     problems = []
     for site, crawl_id in crawls:
         where = f"site {site!r} crawl {crawl_id!r}"
-        rows, manifest_rows = built.get((site, crawl_id), 0), expected.get((site, crawl_id))
+        manifest_rows = expected.get((site, crawl_id))
         if manifest_rows is None:
             problems.append(f"{where}: published but crawl/pages has no _SUCCESS manifest")
-        elif rows != manifest_rows:
-            problems.append(f"{where}: page_link_metrics has {rows} rows, the pages manifest {manifest_rows}")
-    graph_rows = dict(
-        ((site, crawl_id), rows)
-        for site, crawl_id, rows in con.sql(
-            "select site, crawl_id, count(*) from intermediate.int_graph_metrics group by all"
-        ).fetchall()
-    )
-    for site, crawl_id in crawls:
-        rows, manifest_rows = graph_rows.get((site, crawl_id), 0), expected.get((site, crawl_id))
-        if manifest_rows is not None and rows != manifest_rows:
-            where = f"site {site!r} crawl {crawl_id!r}"
-            problems.append(f"{where}: int_graph_metrics has {rows} rows, the pages manifest {manifest_rows}")
+            continue
+        for relation, counts in built.items():
+            rows = counts.get((site, crawl_id), 0)
+            if rows != manifest_rows:
+                name = relation.split(".")[1]
+                problems.append(f"{where}: {name} has {rows} rows, the pages manifest {manifest_rows}")
     for site, crawl_id, total, equity_total in con.sql(
         "select site, crawl_id, sum(internal_pagerank), coalesce(sum(equity_pagerank), 1.0) "
         "from main.page_link_metrics group by all order by all"
@@ -69,6 +65,4 @@ def sanity_problems(con: duckdb.DuckDBPyConnection, page_manifests: Iterable[Map
             problems.append(f"{where}: internal_pagerank sums to {total!r}, not 1")
         if abs(equity_total - 1.0) > PAGERANK_TOLERANCE:
             problems.append(f"{where}: equity_pagerank sums to {equity_total!r}, not 1")
-    if crawls and not built:
-        problems.append(f"page_link_metrics is empty although {len(crawls)} crawl(s) are published")
     return problems

@@ -205,10 +205,22 @@ def test_every_url_and_metric_equals_truth(demo: Demo, version: int) -> None:
     assert mismatches == []
 
 
+def prpack_pagerank(truth: Truth) -> dict[str, float]:
+    """igraph's PRPACK PageRank of the truth's followed edges: an independent solver, same edges."""
+    paths = sorted(truth.urls)
+    index = {path: i for i, path in enumerate(paths)}
+    edges = [(index[source], index[target]) for source, target in truth.followed_edges]
+    scores = igraph.Graph(n=len(paths), edges=edges, directed=True).pagerank(
+        damping=0.85, implementation="prpack"
+    )
+    return dict(zip(paths, scores, strict=True))
+
+
 @pytest.mark.parametrize("version", [1, 2])
 def test_pagerank_link_score_and_evidence_equal_truth(demo: Demo, version: int) -> None:
     truth, crawl_id = demo.truths[version], demo.crawl_ids[version]
     google = google_evidence(demo, crawl_id)
+    prpack = prpack_pagerank(truth)
     rows = demo.rows(
         "select url, internal_pagerank, link_score, is_orphan, orphan_evidence from page_link_metrics "
         "where crawl_id = ?",
@@ -219,10 +231,39 @@ def test_pagerank_link_score_and_evidence_equal_truth(demo: Demo, version: int) 
         path = demo.path(row["url"])
         expected = truth.urls[path]
         assert row["internal_pagerank"] == pytest.approx(expected.pagerank, abs=1e-9), path
+        assert row["internal_pagerank"] == pytest.approx(prpack[path], abs=1e-9), path
         assert row["link_score"] == pytest.approx(expected.link_score, abs=0.0101), path
         evidence = sorted(set(expected.orphan_evidence) | (google[path] if expected.is_orphan else set()))
         assert row["orphan_evidence"] == evidence, path
     assert any("ga4" in row["orphan_evidence"] for row in rows), "the stand-in gives orphans traffic"
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_followed_inlinks_outlinks_and_edges_equal_truth(demo: Demo, version: int) -> None:
+    """What the truth holds no column for, derived from its followed edges and inlink counts."""
+    truth, crawl_id = demo.truths[version], demo.crawl_ids[version]
+    redirecting = {path for path, url in truth.urls.items() if 300 <= (url.status or 0) < 400}
+    followed_sources: dict[str, set[str]] = defaultdict(set)
+    for source, target in truth.followed_edges:
+        if source not in redirecting:  # a redirect edge is no link
+            followed_sources[target].add(source)
+    rows = demo.rows(
+        "select url, unique_followed_inlinks, weakly_linked, unique_outlinks, total_outlinks "
+        "from page_link_metrics where crawl_id = ?",
+        crawl_id,
+    )
+    got = {demo.path(row["url"]): (row["unique_followed_inlinks"], row["weakly_linked"]) for row in rows}
+    counts = {path: len(followed_sources[path]) for path in truth.urls}
+    assert got == {path: (count, count == 1) for path, count in counts.items()}
+    assert any(weak for _, weak in got.values())
+    # Every internal occurrence between two URLs is one page's outlink and another's inlink.
+    urls = truth.urls.values()
+    assert sum(row["total_outlinks"] for row in rows) == sum(url.total_inlinks for url in urls)
+    assert sum(row["unique_outlinks"] for row in rows) == sum(url.unique_inlinks for url in urls)
+    edges = demo.rows(
+        "select distinct followed_edges from intermediate.int_graph_metrics where crawl_id = ?", crawl_id
+    )
+    assert edges == [{"followed_edges": len(truth.followed_edges)}]
 
 
 def test_ranks_and_log_scales_follow_the_pagerank(demo: Demo) -> None:
@@ -486,3 +527,32 @@ def test_site_kpis_equal_truth(demo: Demo, version: int) -> None:
     assert kpis["broken_links"] == sum(truth.urls[path].total_inlinks for path in broken)
     assert kpis["equity_gini"] == pytest.approx(gini, abs=1e-9)
     assert kpis["orphan_sessions_28d"] > 0
+
+
+def test_planted_unreachable_pages_robots_and_followed_sponsored_links(demo: Demo) -> None:
+    """The planted problems the tests above do not name, each where a user would look for it."""
+    planted = demo.truths[1].planted
+    pages = {
+        demo.path(row.pop("url")): row
+        for row in demo.rows(
+            "select url, status, error, indexable, click_depth, is_orphan, orphan_evidence, nofollow_inlinks "
+            "from page_link_metrics where crawl_id = 'v1'"
+        )
+    }
+    newsletter = pages[planted["nofollow_only"]]
+    assert newsletter["is_orphan"] and newsletter["nofollow_inlinks"] > 0
+    assert "unfollowed_link" in newsletter["orphan_evidence"]
+    terms = pages[planted["linked_only_from_orphan"]]
+    assert terms["click_depth"] is None and terms["is_orphan"]
+    webinar = pages[planted["unreachable_noindex"]]
+    assert webinar["click_depth"] is None and not webinar["indexable"] and not webinar["is_orphan"]
+    cart = pages[planted["robots_disallowed"]]
+    assert (cart["status"], cart["error"], cart["indexable"]) == (None, "robots_disallowed", False)
+    assert not pages[planted["non_html"]]["indexable"]
+    assert planted["percent_encoded"] in pages
+    # rel=sponsored is no nofollow: those links are followed edges of the graph.
+    edges = demo.rows(
+        "select source_url, target_url from intermediate.int_link_graph where crawl_id = 'v1' and is_followed"
+    )
+    followed = {(demo.path(row["source_url"]), demo.path(row["target_url"])) for row in edges}
+    assert {tuple(pair) for pair in planted["internal_sponsored"]} <= followed

@@ -2,8 +2,9 @@
 
 Since the session build: a new GA4 day, a new shop crawl, the shop site switched to a diluting
 equity variant in sites.yaml, and relations of an older project version planted in the
-published file. The rebuild must reuse the graph metrics of unchanged crawls, compute only the
-new and the reconfigured ones, drop the old relations, and neither block the BI client nor
+published file (with the retired mart's export and a killed build's temp file beside it). The
+rebuild must reuse the graph metrics of unchanged crawls, compute only the new and the
+reconfigured ones, drop the old relations and files, and neither block the BI client nor
 change what its open connection sees.
 """
 
@@ -88,6 +89,9 @@ def rebuilt(
         con.execute("create table intermediate.int_pagerank as select 1 as retired")
         con.execute("create table main.retired_mart as select 1 as retired")
         con.execute("create view staging.stg_retired as select 1 as retired")
+        # What the retired mart's export and a build killed while exporting left behind.
+        con.execute(f"copy main.retired_mart to '{settings.exports_dir / 'retired_mart.parquet'}'")
+        con.execute(f"copy main.retired_mart to '{settings.exports_dir / '.site_kpis.killed.parquet.tmp'}'")
     with PartitionWriter(settings.lake_root, "ga4_pages", {"site": "demo", "date": "2024-01-15"}) as writer:
         writer.append(
             {
@@ -190,4 +194,6 @@ def test_relations_the_project_no_longer_defines_are_dropped(
         ).fetchall()
     assert left == []
     assert "retired_mart" not in result.exports
-    assert not (settings.exports_dir / "retired_mart.parquet").exists()
+    assert sorted(path.name for path in settings.exports_dir.iterdir()) == sorted(
+        f"{mart}.parquet" for mart in result.exports
+    ), "no export of a retired mart, no temp file of a killed build"

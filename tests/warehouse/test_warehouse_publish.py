@@ -35,19 +35,34 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def bad_crawl(problem: str) -> dict:
+    crawl = shop_crawl(["/", "/p"], datetime(2024, 3, 1, tzinfo=UTC))
+    if problem == "duplicate_pages":
+        crawl["pages"].append(crawl["pages"][0])
+    else:  # start URLs that match no page row: every page would look unreachable
+        crawl["start_urls"] = ["https://shop.example/index.html"]
+    return crawl
+
+
+@pytest.mark.parametrize(
+    ("problem", "failing_test"),
+    [
+        ("duplicate_pages", "unique_stg_crawl__pages"),
+        ("start_url_not_crawled", "assert_every_crawl_starts_at_depth_0"),
+    ],
+)
 def test_failed_dbt_build_leaves_published_files_untouched(
-    built: BuildResult, warehouse_settings: Settings, tmp_path: Path
+    built: BuildResult, warehouse_settings: Settings, tmp_path: Path, problem: str, failing_test: str
 ) -> None:
     settings = published_copy(built, warehouse_settings, tmp_path)
-    duplicated = shop_crawl(["/", "/"], datetime(2024, 3, 1, tzinfo=UTC))
-    write_crawl(settings.lake_root, "shop", "dup", duplicated)
+    write_crawl(settings.lake_root, "shop", "bad", bad_crawl(problem))
     before = {path.name: sha256(path) for path in [settings.marts_path, *settings.exports_dir.iterdir()]}
 
     with pytest.raises(DbtBuildError) as failure:
         build_warehouse(settings, run_id="broken")
 
     message = str(failure.value)
-    assert "unique_stg_crawl__pages" in message
+    assert failing_test in message
     assert str(settings.build_dir / "broken" / "logs") in message
     after = {path.name: sha256(path) for path in [settings.marts_path, *settings.exports_dir.iterdir()]}
     assert after == before
@@ -91,9 +106,25 @@ def test_sanity_problems_compare_with_manifests(built: BuildResult, warehouse_se
         tampered[0] = {**tampered[0], "rows": 12}
         assert sanity_problems(con, tampered) == [
             "site 'demo' crawl 'feb': page_link_metrics has 13 rows, the pages manifest 12",
-            "site 'shop' crawl 's1': published but crawl/pages has no _SUCCESS manifest",
             "site 'demo' crawl 'feb': int_graph_metrics has 13 rows, the pages manifest 12",
+            "site 'shop' crawl 's1': published but crawl/pages has no _SUCCESS manifest",
         ]
+
+
+def test_sanity_problems_catch_a_pagerank_that_does_not_sum_to_one(
+    built: BuildResult, warehouse_settings: Settings, tmp_path: Path
+) -> None:
+    database = tmp_path / "tampered.duckdb"
+    shutil.copy2(built.marts_path, database)
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "update main.page_link_metrics set internal_pagerank = internal_pagerank * 2, "
+            "equity_pagerank = equity_pagerank / 2 where crawl_id = 'jan'"
+        )
+        problems = sanity_problems(con, published_manifests(warehouse_settings.lake_root, "crawl/pages"))
+    assert len(problems) == 2
+    assert problems[0].startswith("site 'demo' crawl 'jan': internal_pagerank sums to 2.0")
+    assert problems[1].startswith("site 'demo' crawl 'jan': equity_pagerank sums to 0.5")
 
 
 def test_a_second_build_waits_for_the_lock(tmp_path: Path) -> None:
@@ -119,3 +150,11 @@ def test_build_on_an_empty_lake_publishes_empty_marts(tmp_path: Path) -> None:
     assert (settings.lake_root / "crawl/pages/site=_empty/crawl_id=_empty/part-00000.parquet").exists()
     with duckdb.connect(str(settings.marts_path), read_only=True) as con:
         assert con.execute("select count(*) from page_link_metrics").fetchone() == (0,)
+
+
+def test_a_published_file_duckdb_cannot_open_is_not_reused(tmp_path: Path) -> None:
+    published, database = tmp_path / "marts.duckdb", tmp_path / "build.duckdb"
+    published.write_bytes(b"not a duckdb file" * 1000)
+    assert warehouse.seed_from_published(published, database) is False
+    assert not database.exists(), "the unusable copy is removed: the build starts empty"
+    assert warehouse.seed_from_published(tmp_path / "missing.duckdb", database) is False

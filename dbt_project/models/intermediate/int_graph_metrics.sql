@@ -5,7 +5,7 @@
         fingerprint='graph_fingerprint',
     )
 }}
-{%- set variants = equity_variant_sites() -%}
+{%- set with_equity_variants = any_equity_variant() -%}
 -- One row per URL per crawl (every crawl/pages row): breadth-first click depth, internal
 -- PageRank with its rank, 0-10 and 0-100 scales, and the same four for the site's equity variant.
 --
@@ -88,7 +88,7 @@ redirect_lists as (
 
 ),
 
-{%- if variants['all'] or variants['sites'] %}
+{%- if with_equity_variants %}
 
 -- With an equity variant the occurrences themselves go to numpy (it needs nofollow and position
 -- per occurrence); the plain edges are picked from the same list, so the 20M-row join runs once.
@@ -229,7 +229,7 @@ plain_per_node as (
 
 ),
 
-{%- if variants['all'] or variants['sites'] %}
+{%- if with_equity_variants %}
 
 -- Equity variants (see link_definitions), for the crawls of sites that configure one.
 equity_crawls as (

@@ -44,7 +44,7 @@ per_source as (
 
 ),
 
-aggregated as (
+final as (
 
     select
         site,
@@ -66,4 +66,4 @@ aggregated as (
 
 )
 
-select * from aggregated
+select * from final

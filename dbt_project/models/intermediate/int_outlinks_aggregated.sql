@@ -35,7 +35,7 @@ per_target as (
 
 ),
 
-aggregated as (
+final as (
 
     select
         site,
@@ -51,4 +51,4 @@ aggregated as (
 
 )
 
-select * from aggregated
+select * from final

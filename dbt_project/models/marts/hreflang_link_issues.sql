@@ -25,9 +25,11 @@ pages as (
 
 ),
 
+-- A page may declare the same alternate twice (CMS plugins do): one row per distinct alternate.
 alternates as (
 
-    select * from {{ ref('stg_crawl__hreflang') }}
+    select distinct site, crawl_id, url, hreflang, alternate_url
+    from {{ ref('stg_crawl__hreflang') }}
     where alternate_url is not null and alternate_url != url
 
 ),
