@@ -3,14 +3,17 @@
 Two late phases, in order (:data:`LATE_PHASES`): the sitemap URLs nothing linked to, then the
 URLs the lake already knows for the site. Those are read only from published partitions (a
 ``_SUCCESS`` manifest, or a crawl/runs row for crawls): the pages of the latest previous crawl,
-GA4 ``page_url`` and Search Console ``page_url``, fetched with ``found_via`` ``previous_crawl``,
-``ga4`` or ``gsc`` (the first source that lists a URL wins).
+GA4 ``page_url`` and Search Console ``page_url`` of the last :data:`GOOGLE_WINDOW_DAYS` days
+(the window the warehouse joins to a crawl: a URL that had visits two years ago is no orphan
+evidence today, and years of daily partitions would flood the crawl), fetched with ``found_via``
+``previous_crawl``, ``ga4`` or ``gsc`` (the first source that lists a URL wins).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -23,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 #: Phases after link discovery, in order: where their URLs come from.
 LATE_PHASES = ("sitemap", "known")
+#: Days of GA4 / Search Console partitions read; the dbt var ``google_window_days``.
+GOOGLE_WINDOW_DAYS = 28
 
 
 def _column(folder: Path, column: str) -> list[str]:
@@ -34,13 +39,23 @@ def _column(folder: Path, column: str) -> list[str]:
     return sorted(values)
 
 
-def _published_folders(lake: Path, table: LakeTable, site: str) -> list[Path]:
+def _published_folders(lake: Path, table: LakeTable, site: str, since: date) -> list[Path]:
     folders = []
     for manifest in published_manifests(lake, table):
         partition = manifest.get("partition", {})
-        if partition.get("site") == site:
+        if partition.get("site") == site and str(partition.get("date", "")) >= since.isoformat():
             folders.append(partition_dir(lake, table, partition))
     return folders
+
+
+def _google_urls(lake: Path, table: LakeTable, site: str, since: date) -> list[str]:
+    return sorted(
+        {
+            url
+            for folder in _published_folders(lake, table, site, since)
+            for url in _column(folder, "page_url")
+        }
+    )
 
 
 def previous_crawl_urls(lake: Path, site: str, crawl_id: str) -> list[str]:
@@ -55,19 +70,18 @@ def previous_crawl_urls(lake: Path, site: str, crawl_id: str) -> list[str]:
 
 
 def known_urls(
-    lake: Path, site: str, crawl_id: str, normalize: Callable[[str], str | None]
+    lake: Path,
+    site: str,
+    crawl_id: str,
+    normalize: Callable[[str], str | None],
+    today: date | None = None,
 ) -> list[tuple[str, str]]:
     """``(url, source)`` pairs, each normalised URL once, sources in order of precedence."""
+    since = (today or datetime.now(UTC).date()) - timedelta(days=GOOGLE_WINDOW_DAYS)
     sources = [
         ("previous_crawl", previous_crawl_urls(lake, site, crawl_id)),
-        (
-            "ga4",
-            sorted({u for f in _published_folders(lake, GA4_PAGES, site) for u in _column(f, "page_url")}),
-        ),
-        (
-            "gsc",
-            sorted({u for f in _published_folders(lake, GSC_PAGES, site) for u in _column(f, "page_url")}),
-        ),
+        ("ga4", _google_urls(lake, GA4_PAGES, site, since)),
+        ("gsc", _google_urls(lake, GSC_PAGES, site, since)),
     ]
     seen: dict[str, str] = {}
     for source, urls in sources:

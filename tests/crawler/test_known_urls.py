@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
-from linkcrawler.known_urls import known_urls
+from linkcrawler.known_urls import GOOGLE_WINDOW_DAYS, known_urls
 from linkwarehouse.lake import PartitionWriter, partition_dir, write_file_partition
 from linkwarehouse.lake.schemas import CRAWL_PAGES, CRAWL_RUNS, GA4_PAGES, GSC_PAGES
 from linkwarehouse.urls import normalize_url
@@ -16,6 +18,10 @@ from linkwarehouse.urls import normalize_url
 from .conftest import html, lake_rows, run_crawl, write_config
 
 pytestmark = pytest.mark.integration
+
+TODAY = datetime.now(UTC).date()
+RECENT, RECENT_UNPUBLISHED = str(TODAY - timedelta(days=3)), str(TODAY - timedelta(days=2))
+STALE = str(TODAY - timedelta(days=GOOGLE_WINDOW_DAYS + 1))
 
 
 def publish(lake: Path, table, partition: dict, rows: list[dict]) -> None:
@@ -34,17 +40,18 @@ def seed_lake(lake: Path, base: str) -> None:
     publish(
         lake,
         GA4_PAGES,
-        {"site": "known", "date": "2026-11-01"},
+        {"site": "known", "date": RECENT},
         [{"page_url": base + "/ga4-page"}, {"page_url": None}, {"page_url": "https://elsewhere.example/x"}],
     )
     publish(
         lake,
         GSC_PAGES,
-        {"site": "known", "date": "2026-11-01"},
+        {"site": "known", "date": RECENT},
         [{"page_url": base + "/gsc-page"}, {"page_url": base + "/old-page"}],
     )
-    publish(lake, GSC_PAGES, {"site": "other", "date": "2026-11-01"}, [{"page_url": base + "/other-site"}])
-    unpublished = partition_dir(lake, GA4_PAGES, {"site": "known", "date": "2026-11-02"})
+    publish(lake, GSC_PAGES, {"site": "known", "date": STALE}, [{"page_url": base + "/long-gone"}])
+    publish(lake, GSC_PAGES, {"site": "other", "date": RECENT}, [{"page_url": base + "/other-site"}])
+    unpublished = partition_dir(lake, GA4_PAGES, {"site": "known", "date": RECENT_UNPUBLISHED})
     unpublished.mkdir(parents=True)
     pq.write_table(pa.table({"page_url": [base + "/unpublished"]}), unpublished / "part-00000.parquet")
 
@@ -59,7 +66,10 @@ def test_known_urls_in_precedence_order(tmp_path: Path) -> None:
         ("https://elsewhere.example/x", "ga4"),
         (f"{base}/gsc-page", "gsc"),
     ]
-    assert known_urls(tmp_path, "known", "c1", normalize_url)[0] == (f"{base}/ancient", "previous_crawl")
+    assert known_urls(tmp_path, "known", "c1", normalize_url)[0] == (
+        f"{base}/ancient",
+        "previous_crawl",
+    )
 
 
 CONFIG = """sites:
@@ -109,3 +119,10 @@ def test_known_urls_are_fetched_last(serve, tmp_path: Path, workers: int) -> Non
         f"{site.base}/",
         f"{site.base}/linked",
     ]
+
+
+def test_google_window_matches_the_warehouse() -> None:
+    project = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "dbt_project/dbt_project.yml").read_text()
+    )
+    assert project["vars"]["google_window_days"] == GOOGLE_WINDOW_DAYS
