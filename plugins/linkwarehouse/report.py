@@ -39,6 +39,7 @@ select
         else 'low equity'
     end as reason,
     unique_inlinks,
+    unique_followed_inlinks,
     click_depth,
     link_score,
     coalesce(sessions_28d, 0) as sessions,
@@ -140,15 +141,18 @@ def _site_summary(
             )
     needs = con.execute(NEEDS_LINKS_SQL, [site, crawl_id, top]).fetchall()
     out.append(f"  top {len(needs)} pages needing links" + (f" (paths under {origin})" if origin else ""))
-    for rank, (url, reason, inlinks, depth, score, sessions, impressions) in enumerate(needs, start=1):
+    for rank, (url, reason, inlinks, followed, depth, score, sessions, impressions) in enumerate(
+        needs, start=1
+    ):
+        unfollowed = f" ({followed} followed)" if followed != inlinks else ""
         demand = (
             f"; {_n(sessions)} sessions, {_n(impressions)} impressions in 28 days"
             if sessions or impressions
             else ""
         )
         out.append(
-            f"    {rank:>2}. {shown(url)}\n        {reason}; {inlinks} unique inlinks, depth {_n(depth)}, "
-            f"link score {score:.1f}{demand}"
+            f"    {rank:>2}. {shown(url)}\n        {reason}; {inlinks} unique inlinks{unfollowed}, "
+            f"depth {_n(depth)}, link score {score:.1f}{demand}"
         )
     return out
 
@@ -156,7 +160,8 @@ def _site_summary(
 def _depth_histogram(con: duckdb.DuckDBPyConnection, site: str, crawl_id: str) -> list[str]:
     depths = con.execute(
         """
-        select least(click_depth, ?) as depth, count(*) from page_link_metrics
+        -- least() skips nulls in DuckDB: unreachable pages must stay null, not join the deepest bucket.
+        select if(click_depth is null, null, least(click_depth, ?)) as depth, count(*) from page_link_metrics
         where site = ? and crawl_id = ? group by depth order by depth nulls last
         """,
         [DEEPEST_BUCKET, site, crawl_id],

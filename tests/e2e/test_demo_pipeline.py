@@ -11,6 +11,8 @@ received.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import pytest
 
 from linkwarehouse.demo import Truth, build_site, compute_truth, orphan_delta
 from linkwarehouse.pipeline import DemoResult, run_demo
+from linkwarehouse.report import DEEPEST_BUCKET, summary
 from linkwarehouse.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,3 +210,25 @@ def test_exports_and_no_leftover_build_files(demo: tuple[Settings, DemoResult]) 
     ]
     assert sorted(p.name for p in settings.exports_dir.glob("*.parquet")) == [f"{m}.parquet" for m in marts]
     assert not list(settings.build_dir.glob("*.duckdb"))
+
+
+def test_printed_summary_counts_equal_truth(
+    demo: tuple[Settings, DemoResult], truths: dict[int, Truth]
+) -> None:
+    """The depth histogram ``make demo`` prints: one bar per depth, unreachable pages apart."""
+    settings, _ = demo
+    truth = truths[2]
+    text = summary(settings.marts_path)
+    depths = Counter(
+        "unreachable" if t.click_depth is None else f"{DEEPEST_BUCKET}+" if t.click_depth >= DEEPEST_BUCKET
+        else str(t.click_depth)
+        for t in truth.urls.values()
+    )  # fmt: skip
+    printed = dict(re.findall(r"^ {4} *(\d+\+?|unreachable) +([\d,]+)  #+$", text, flags=re.MULTILINE))
+    assert {label: int(count.replace(",", "")) for label, count in printed.items()} == depths
+    assert re.search(rf"^  orphan pages +{len(truth.orphans()):,} ", text, flags=re.MULTILINE)
+    newsletter = truth.planted["nofollow_only"]
+    inlinks = truth.urls[newsletter].unique_inlinks
+    assert re.search(
+        rf"\. {re.escape(newsletter)}\n +orphan \([^)]*\); {inlinks} unique inlinks \(0 followed\)", text
+    )
