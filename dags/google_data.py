@@ -20,7 +20,7 @@ from airflow.sdk import dag, get_current_context, task
 
 from linkwarehouse.assets import ga4_asset, gsc_asset
 from linkwarehouse.config import SiteConfig, load_sites
-from linkwarehouse.dag_defaults import default_args
+from linkwarehouse.dag_defaults import default_args, no_retry_when_permanent
 from linkwarehouse.google import jobs
 from linkwarehouse.settings import load_settings
 
@@ -53,7 +53,8 @@ def google_dag(site: SiteConfig, source: jobs.Source):
 
         @task(max_active_tis_per_dagrun=2, execution_timeout=timedelta(hours=2))
         def extract(day: str) -> dict:
-            return jobs.extract_days(source, site.name, [day], settings=SETTINGS)[0]
+            with no_retry_when_permanent():
+                return jobs.extract_days(source, site.name, [day], settings=SETTINGS)[0]
 
         @task(outlets=[ASSETS[source](site.name)])
         def verify(days: list[str], extracted: list[dict]) -> dict:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pendulum
+from airflow.sdk.exceptions import AirflowFailException
 
 OWNER = "linkwarehouse"
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
@@ -27,6 +30,21 @@ def default_args(retry_delay: timedelta) -> dict[str, Any]:
         "retry_delay": retry_delay,
         "retry_exponential_backoff": True,
     }
+
+
+@contextmanager
+def no_retry_when_permanent() -> Iterator[None]:
+    """Fail the task without its retries when the error says a retry cannot help.
+
+    Errors with ``permanent = True`` (revoked access, a wrong property, bad credentials) would
+    fail the same way after every retry delay; Airflow's ``AirflowFailException`` skips them.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if getattr(exc, "permanent", False):
+            raise AirflowFailException(str(exc)) from exc
+        raise
 
 
 def path_safe(run_id: str) -> str:

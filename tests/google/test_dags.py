@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -12,8 +13,11 @@ from typing import Any
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk.exceptions import AirflowFailException
 
 from linkwarehouse.assets import ga4_asset, gsc_asset
+from linkwarehouse.dag_defaults import no_retry_when_permanent
+from linkwarehouse.google.errors import ErrorKind, GoogleApiError, GoogleCredentialsError, IncompleteDayError
 from linkwarehouse.google.standin import GoogleStandIn
 
 from .conftest import BASE, GSC_SITE, PROPERTY, key_json
@@ -128,3 +132,19 @@ def test_airflow_dags_test_publishes_the_refresh_window(
     pem = [line for line in key_info["private_key"].splitlines() if line and not line.startswith("-----")]
     for secret in [*pem, key_info["private_key_id"], *standin.issued_tokens]:
         assert secret not in logs
+
+
+@pytest.mark.parametrize(
+    ("error", "fails_at_once"),
+    [
+        (GoogleApiError("ga4 site 'shop' property 1: HTTP 403", ErrorKind.AUTH, 403), True),
+        (GoogleApiError("gsc site 'shop' property x: HTTP 400", ErrorKind.INVALID, 400), True),
+        (GoogleCredentialsError("no connection 'google_cloud_default'"), True),
+        (GoogleApiError("ga4 site 'shop' property 1: HTTP 503", ErrorKind.SERVER, 503), False),
+        (IncompleteDayError("gsc site 'shop': row returned twice"), False),
+    ],
+)
+def test_permanent_google_errors_skip_the_task_retries(error: Exception, fails_at_once: bool) -> None:
+    expected = AirflowFailException if fails_at_once else type(error)
+    with pytest.raises(expected, match=re.escape(str(error))), no_retry_when_permanent():
+        raise error

@@ -113,7 +113,8 @@ def test_ga4_faults_end_in_the_same_complete_partition(
     assert [c.status for c in standin.calls] == [429, 500, 200, 200, 429, 503] + [200] * 5
     assert [c.fault for c in standin.calls][:6] == ["429", "500", "malformed", None, "quota", "503"]
     assert sleeps[0] == 30.0 and sleeps[3] == 1800.0
-    assert 1.0 <= sleeps[1] <= 1.25 and 2.0 <= sleeps[2] <= 2.25 and 1.0 <= sleeps[4] <= 1.25
+    # Backoff counts failures per kind: the 503 after a quota wait is the request's first 5xx.
+    assert 0.5 <= sleeps[1] <= 0.75 and 1.0 <= sleeps[2] <= 1.25 and 0.5 <= sleeps[4] <= 0.75
     calls = manifest(tmp_path / "faulty", "ga4_pages")["calls"]
     assert calls["requests"] == 11
     assert calls["retries"] == {"quota_hourly": 1, "rate_limit": 1, "server": 3}
@@ -197,8 +198,25 @@ def test_permission_invalid_and_daily_quota_fail_fast(
     with pytest.raises(GoogleApiError) as err:
         extract(site, DAY, service=service, lake_root=tmp_path, policy=policy)
     assert str(err.value) == message
+    assert err.value.permanent is (fault != "daily"), "the DAG fails permanent errors without retries"
     assert len(standin.calls) == 1 and sleeps == []
     assert not (tmp_path / f"{source}_pages").exists()
+
+
+def test_each_error_kind_has_its_own_attempt_budget(
+    tmp_path: Path, standin: GoogleStandIn, access: GoogleAccess, site, sleeps: list[float]
+) -> None:
+    policy = RetryPolicy(server_attempts=4, server_initial_wait=0.5, server_jitter=0.0, quota_attempts=2,
+                         load_quota_wait=60.0, sleep=sleeps.append)  # fmt: skip
+    standin.reset(faults={1: "500", 2: "500", 3: "quota", 4: "503"})
+    extract_gsc_day(site, DAY, service=gsc_service(access), lake_root=tmp_path, policy=policy)
+    # Two 5xx do not use up the quota budget, and the quota wait does not reset the 5xx backoff.
+    assert [c.status for c in standin.calls][:5] == [500, 500, 403, 503, 200]
+    assert sleeps == [0.5, 1.0, 60.0, 2.0]
+    standin.reset(faults={1: "500", 2: "quota", 3: "503", 4: "500", 5: "500"})
+    with pytest.raises(GoogleApiError, match=r"\[server; gave up after 4 attempts\]") as err:
+        extract_gsc_day(site, DAY, service=gsc_service(access), lake_root=tmp_path / "x", policy=policy)
+    assert not err.value.permanent
 
 
 def test_daily_quota_waits_when_configured(

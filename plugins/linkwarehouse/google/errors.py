@@ -37,11 +37,19 @@ T = TypeVar("T")
 
 
 class GoogleDataError(RuntimeError):
-    """A GA4 or Search Console extraction failed; the message names the site and property."""
+    """A GA4 or Search Console extraction failed; the message names the site and property.
+
+    ``permanent``: retrying the task cannot help (bad credentials, no access, wrong property),
+    so the DAG fails it at once instead of spending its retries.
+    """
+
+    permanent = False
 
 
 class GoogleCredentialsError(GoogleDataError):
     """No usable credentials (missing connection, unreadable or invalid key)."""
+
+    permanent = True
 
 
 class GoogleApiError(GoogleDataError):
@@ -51,6 +59,7 @@ class GoogleApiError(GoogleDataError):
         super().__init__(message)
         self.kind = kind
         self.status = status
+        self.permanent = kind in FAIL_FAST
 
 
 class MalformedResponseError(GoogleDataError):
@@ -253,18 +262,23 @@ def call_with_retries(
     start of every log line and error message about this request.
     """
     stats = stats if stats is not None else CallStats()
+    # Each kind has its own budget: two 5xx before a quota error must not use up the quota waits.
+    failures: Counter[ErrorKind] = Counter()
 
     def should_retry(exc: BaseException) -> bool:
         classified = classify(exc)
-        return classified is not None and policy.retryable(classified.kind)
+        if classified is None or not policy.retryable(classified.kind):
+            return False
+        failures[classified.kind] += 1  # tenacity asks this once per failed attempt, first
+        return True
 
     def stop(state: RetryCallState) -> bool:
         kind = _kind_of(state)
-        return kind is None or state.attempt_number >= policy.attempts(kind)
+        return kind is None or failures[kind] >= policy.attempts(kind)
 
     def wait(state: RetryCallState) -> float:
         kind = _kind_of(state)
-        return policy.wait(kind, state.attempt_number) if kind else 0.0
+        return policy.wait(kind, failures[kind]) if kind else 0.0
 
     def before_sleep(state: RetryCallState) -> None:
         classified = classify(state.outcome.exception()) if state.outcome else None

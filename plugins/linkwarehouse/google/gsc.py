@@ -21,6 +21,7 @@ from linkwarehouse.config import SiteConfig
 from linkwarehouse.google.errors import (
     CallStats,
     GoogleDataError,
+    IncompleteDayError,
     MalformedResponseError,
     RetryPolicy,
     call_with_retries,
@@ -99,7 +100,7 @@ def _fetch_into(
     stats: CallStats,
 ) -> dict[str, Any]:
     seen: set[tuple[str, ...]] = set()
-    start_row, api_pages, api_rows, duplicates = 0, 0, 0, 0
+    start_row, api_pages, api_rows = 0, 0, 0
     query = "query" in dimensions
     while True:
         body = query_body(day, dimensions, data_state, row_limit, start_row)
@@ -114,8 +115,9 @@ def _fetch_into(
         for row in rows:
             key = tuple(row["keys"])
             if key in seen:
-                duplicates += 1
-                continue
+                # The order shifted between pages, so another row was probably skipped.
+                query_name = "+".join(dimensions)
+                raise IncompleteDayError(f"{describe} day {day}: {query_name} row {list(key)} returned twice")
             seen.add(key)
             record = {
                 "page_url": page_url(key[0]),
@@ -136,14 +138,11 @@ def _fetch_into(
             raise GoogleDataError(
                 f"{describe} day {day}: more than {MAX_ROWS_PER_QUERY} rows; paging never ends"
             )
-    if duplicates:
-        log.warning("%s day %s: dropped %d rows returned twice while paging", describe, day, duplicates)
     log.info("%s day %s: %s: %d rows in %d pages", describe, day, "+".join(dimensions), len(seen), api_pages)
     return {
         "request": query_body(day, dimensions, data_state, row_limit),
         "api_pages": api_pages,
         "api_rows": api_rows,
-        "duplicate_rows_dropped": duplicates,
     }
 
 
@@ -176,30 +175,44 @@ def extract_gsc_day(
     def request(body: dict[str, Any]) -> Any:
         return service.searchanalytics().query(siteUrl=gsc.site_url, body=body).execute()
 
-    with ExitStack() as stack:
-        fetched = []
-        for table, dimensions in QUERIES:
-            writer = stack.enter_context(PartitionWriter(lake_root, table, {"site": site.name, "date": day}))
-            details = _fetch_into(
-                writer, request, day, dimensions, common, page_url, data_state=gsc.data_state,
-                row_limit=limit, describe=describe, policy=policy, stats=stats,
-            )  # fmt: skip
-            fetched.append((table, writer, details))
-        manifests = {}
-        for table, writer, details in fetched:
-            manifests[table.name] = writer.publish(
-                extra={
-                    "source": "gsc",
-                    "site_url": gsc.site_url,
-                    "day": day,
-                    "data_state": gsc.data_state,
-                    "search_type": SEARCH_TYPE,
-                    "row_limit": limit,
-                    **details,
-                    "calls": stats.to_json(),
-                    "fetched_at": fetched_at.isoformat(),
-                }
-            )
+    def fetch_and_publish() -> dict[str, dict[str, Any]]:
+        """Page both queries of the day into staging; publish only when both are complete."""
+        with ExitStack() as stack:
+            fetched = []
+            for table, dimensions in QUERIES:
+                writer = stack.enter_context(
+                    PartitionWriter(lake_root, table, {"site": site.name, "date": day})
+                )
+                details = _fetch_into(
+                    writer, request, day, dimensions, common, page_url, data_state=gsc.data_state,
+                    row_limit=limit, describe=describe, policy=policy, stats=stats,
+                )  # fmt: skip
+                fetched.append((table, writer, details))
+            return {
+                table.name: writer.publish(
+                    extra={
+                        "source": "gsc",
+                        "site_url": gsc.site_url,
+                        "day": day,
+                        "data_state": gsc.data_state,
+                        "search_type": SEARCH_TYPE,
+                        "row_limit": limit,
+                        **details,
+                        "calls": stats.to_json(),
+                        "fetched_at": fetched_at.isoformat(),
+                    }
+                )
+                for table, writer, details in fetched
+            }
+
+    for attempt in range(1, policy.day_attempts + 1):
+        try:
+            manifests = fetch_and_publish()
+            break
+        except IncompleteDayError as exc:
+            if attempt == policy.day_attempts:
+                raise
+            log.warning("%s; fetching the day again (attempt %d)", exc, attempt + 1)
     log.info(
         "%s day %s: published %s",
         describe,
