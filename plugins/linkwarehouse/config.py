@@ -96,8 +96,11 @@ class UrlRules(_Strict):
     """How URLs of one site are normalised and filtered."""
 
     strip_params: list[str] = Field(
-        default_factory=lambda: ["utm_*", "gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "_ga"]
-    )
+        default_factory=lambda: [
+            "utm_*", "gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "_ga", "jsessionid", "phpsessid",
+        ],
+        description="Query keys and path parameter names (shell patterns) removed from every URL.",
+    )  # fmt: skip
     trailing_slash: Literal["keep", "strip", "add"] = "keep"
     fold_index: bool = False
     include: list[str] = Field(default_factory=list, description="Regexes; a URL must match one (if any).")

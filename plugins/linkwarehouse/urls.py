@@ -77,12 +77,16 @@ def classify_href(raw: str) -> HrefKind:
     return HrefKind.OTHER_SCHEME
 
 
+_PATH_PARAM = re.compile(r";([^;/=]*)(?:=[^;/]*)?")
+
+
 @dataclass(frozen=True)
 class UrlNormalizer:
     """Normalise URLs with one site's rules.
 
     ``strip_params`` are shell-style patterns matched case-insensitively against decoded query
-    keys (``utm_*``, ``gclid``). ``trailing_slash`` is ``keep`` (default), ``strip`` or ``add``
+    keys (``utm_*``, ``gclid``) and path parameter names (``/cart;jsessionid=1A2B``: servlet
+    containers put session ids there). ``trailing_slash`` is ``keep`` (default), ``strip`` or ``add``
     (applied to non-root paths whose last segment has no dot). ``fold_index`` maps
     ``/dir/index.html`` (and ``index.htm``/``index.php``) to ``/dir/``.
     """
@@ -113,7 +117,7 @@ class UrlNormalizer:
             return None
         if url.protocol not in _HTTP_SCHEMES or not url.hostname:
             return None
-        path = _normalize_percent_encoding(url.pathname)
+        path = self._strip_path_params(_normalize_percent_encoding(url.pathname))
         path = self._fold_path(path)
         query = self._clean_query(url.search)
         href = f"{url.protocol}//{url.host}{path}{query}"
@@ -124,7 +128,27 @@ class UrlNormalizer:
                 return None
         return href
 
+    def _strip_path_params(self, path: str) -> str:
+        regex = self._strip_regex
+        if regex is None or ";" not in path:
+            return path
+
+        def keep(match: re.Match[str]) -> str:
+            return "" if regex.fullmatch(unquote(match.group(1)).lower()) else match.group(0)
+
+        return _PATH_PARAM.sub(keep, path)
+
     def _fold_path(self, path: str) -> str:
+        """Apply index folding and the trailing-slash rule until nothing changes.
+
+        One pass is not idempotent: with ``strip``, ``/a/index.html/`` becomes
+        ``/a/index.html``, which the next pass would fold to ``/a``.
+        """
+        while (folded := self._fold_once(path)) != path:
+            path = folded
+        return path
+
+    def _fold_once(self, path: str) -> str:
         if self.fold_index:
             for name in self._index_names:
                 if path.endswith("/" + name):

@@ -76,6 +76,16 @@ def test_idempotent_on_examples() -> None:
         ({"trailing_slash": "add"}, "http://h.com/a.html", "http://h.com/a.html"),
         ({"fold_index": True}, "http://h.com/dir/index.html", "http://h.com/dir/"),
         ({"fold_index": True}, "http://h.com/index.php?x=1", "http://h.com/?x=1"),
+        ({"fold_index": True, "trailing_slash": "strip"}, "http://h.com/a/index.html/", "http://h.com/a"),
+        (
+            {"fold_index": True, "trailing_slash": "strip"},
+            "http://h.com/index.html/index.htm",
+            "http://h.com/",
+        ),
+        ({"strip_params": ("jsessionid",)}, "http://h.com/cart;JSESSIONID=1A2B?x=1", "http://h.com/cart?x=1"),
+        ({"strip_params": ("jsessionid",)}, "http://h.com/a;v=2;jsessionid=9/b", "http://h.com/a;v=2/b"),
+        ({"strip_params": ("jsessionid",)}, "http://h.com/a;jsessionid", "http://h.com/a"),
+        ({}, "http://h.com/a;jsessionid=9", "http://h.com/a;jsessionid=9"),
     ],
 )
 def test_site_rules(rules: dict, raw: str, expected: str) -> None:
@@ -123,6 +133,8 @@ URL_PIECES = st.sampled_from(
         "utm_a=1",
         "../",
         "index.html",
+        "index.html/",
+        ";jsessionid=",
     ]
 )
 URLISH = st.builds(
@@ -136,7 +148,7 @@ URLISH = st.builds(
 )
 RULES = st.builds(
     UrlNormalizer,
-    strip_params=st.sampled_from([(), ("utm_*",), ("utm_*", "gclid", "sessionid")]),
+    strip_params=st.sampled_from([(), ("utm_*",), ("utm_*", "gclid", "jsessionid")]),
     trailing_slash=st.sampled_from(["keep", "strip", "add"]),
     fold_index=st.booleans(),
 )
