@@ -229,8 +229,10 @@ class PageExtractor:
                 target = resolve(raw, base, origin)
                 if target is None:
                     href_kind = HrefKind.INVALID
-            if element.tag == "area":
-                kind, anchor, img_alt = "area", "", None
+            if element.tag == "area":  # its alt is its anchor text, as an image link's
+                alt = element.get("alt")
+                img_alt = clean_text(alt) if alt is not None else None
+                kind, anchor = "area", img_alt or ""
             else:
                 kind, anchor, img_alt = _anchor(element)
             rel_value = element.get("rel")

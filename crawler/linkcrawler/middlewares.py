@@ -130,7 +130,7 @@ def retry_delay(
     if not retry_after:
         return fallback
     value = retry_after.decode("latin-1").strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit() also accepts "²"
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -41,7 +41,14 @@ from linkwarehouse.lake.schemas import (
 )
 from linkwarehouse.lake.writer import clean_staging, staging_root
 
-STOP_ORDER = ("max_pages", "max_depth", "trap_suspected", "robots_unavailable", "max_redirects")
+STOP_ORDER = (
+    "max_pages",
+    "max_depth",
+    "trap_suspected",
+    "robots_unavailable",
+    "max_redirects",
+    "max_sitemaps",
+)
 
 
 def resolve_final_urls(redirects: Mapping[str, str | None]) -> dict[str, str | None]:
@@ -209,8 +216,9 @@ def stop_summary(frontier: Frontier, outcome: CrawlOutcome) -> tuple[list[str], 
     reasons = set(frontier.stop_reasons)
     if outcome.notes.get("robots_unavailable"):
         reasons.add("robots_unavailable")
-    if outcome.notes.get("max_redirects"):
-        reasons.add("max_redirects")
+    for note in ("max_redirects", "max_sitemaps"):
+        if outcome.notes.get(note):
+            reasons.add(note)
     details: dict[str, Any] = {
         "max_pages": {
             "urls": len(frontier.over_limit),
@@ -228,6 +236,7 @@ def stop_summary(frontier: Frontier, outcome: CrawlOutcome) -> tuple[list[str], 
         "robots": dict(sorted(outcome.robots.items())),
         "robots_unavailable_pages": outcome.notes.get("robots_unavailable", 0),
         "max_redirects_chains": outcome.notes.get("max_redirects", 0),
+        "max_sitemaps_skipped": outcome.notes.get("max_sitemaps", 0),
         "external_urls": frontier.external,
         "excluded_urls": frontier.excluded,
         "admitted_urls": frontier.admitted,

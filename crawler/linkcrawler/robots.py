@@ -23,6 +23,7 @@ from typing import Any
 
 from protego import Protego
 from scrapy import Request
+from scrapy.exceptions import StopDownload
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -31,6 +32,9 @@ from linkcrawler.failures import error_of
 logger = logging.getLogger(__name__)
 
 ROBOTS_MAX_BYTES = 500 * 1024
+#: Ceiling for a robots.txt response (declared length, and after decompression): the transfer
+#: itself stops at ROBOTS_MAX_BYTES (:func:`stop_long_robots`), whatever the page size limit.
+ROBOTS_DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 MAX_ROBOTS_REDIRECTS = 5
 _BOM = "\ufeff"
 
@@ -107,9 +111,12 @@ class RobotsBook:
     async def _fetch(self, origin: str) -> RobotsRules:
         url = f"{origin}/robots.txt"
         for _hop in range(MAX_ROBOTS_REDIRECTS + 1):
-            request = Request(
-                url, meta={"dont_obey_robotstxt": True, "lw_robots": origin}, dont_filter=True, priority=1000
-            )
+            meta = {
+                "dont_obey_robotstxt": True,
+                "lw_robots": origin,
+                "download_maxsize": ROBOTS_DOWNLOAD_MAXSIZE,
+            }
+            request = Request(url, meta=meta, dont_filter=True, priority=1000)
             try:
                 response = await self._download(request)
             except Exception as exc:
@@ -123,3 +130,16 @@ class RobotsBook:
                 continue
             return rules_from_status(origin, response.status, response.body)
         return RobotsRules(origin, None)
+
+
+def stop_long_robots(data: bytes, request: Request, spider: object) -> None:
+    """``bytes_received`` handler: end a robots.txt transfer after ROBOTS_MAX_BYTES.
+
+    RFC 9309 2.5 says to parse the first 500 KiB; an oversized file must not cost the site its
+    rules (the page size limit would cancel it and turn it into ``robots_unavailable``).
+    """
+    if "lw_robots" not in request.meta:
+        return
+    received = request.meta["lw_robots_bytes"] = request.meta.get("lw_robots_bytes", 0) + len(data)
+    if received >= ROBOTS_MAX_BYTES:
+        raise StopDownload(fail=False)

@@ -70,7 +70,7 @@ def test_anchor_text_kinds_img_alt_and_rel(extractor: PageExtractor) -> None:
         (8, "/8", "Nofollow ugc", "a", None, ["nofollow", "ugc"], True),
         (9, "/9", "Sponsored", "a", None, ["sponsored"], False),
         (10, "/10", "Empty rel", "a", None, [], False),
-        (11, "/11", "", "area", None, [], False),
+        (11, "/11", "Area alt", "area", "Area alt", [], False),
         (12, "/12", "Deep image", "img", "Deep image", [], False),
         (13, "/13", "", "a", None, [], False),
         (14, "/14", "First", "img", "First", [], False),

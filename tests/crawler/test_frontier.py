@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from linkcrawler.frontier import Frontier
+from linkcrawler.publish import CrawlOutcome, stop_summary
 from linkcrawler.scope import Scope, hostname_of
 from linkwarehouse.urls import UrlNormalizer
 
@@ -87,3 +88,11 @@ def test_max_depth_refuses_but_admits_when_found_closer() -> None:
     assert frontier.stop_reason == "max_depth"
     assert frontier.admit("http://example.com/deep", 2)
     assert frontier.stop_reason == "finished"
+
+
+def test_every_limit_hit_outside_the_frontier_is_a_stop_reason() -> None:
+    frontier = Frontier(Scope(["example.com"]), max_pages=100, max_depth=10)
+    outcome = CrawlOutcome(notes={"max_sitemaps": 3, "max_redirects": 1, "robots_unavailable": 0})
+    reasons, details = stop_summary(frontier, outcome)
+    assert reasons == ["max_redirects", "max_sitemaps"]
+    assert (details["max_redirects_chains"], details["max_sitemaps_skipped"]) == (1, 3)

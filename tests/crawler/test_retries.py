@@ -25,6 +25,7 @@ from linkcrawler.middlewares import BackoffRetryMiddleware, retry_delay
         (b"Mon, 01 Jun 2026 00:00:30 GMT", 0, 30.0),
         (b"Sun, 31 May 2026 23:00:00 GMT", 0, 0.0),
         (b"soon", 1, 2.0),
+        ("\u00b2".encode("latin-1"), 0, 1.0),
     ],
 )
 def test_retry_delay_honours_retry_after(header: bytes | None, attempt: int, delay: float) -> None:

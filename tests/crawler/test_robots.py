@@ -113,3 +113,28 @@ def test_robots_redirect_is_followed(serve, tmp_path: Path) -> None:
         (f"{site.base}/a", None, "robots_disallowed"),
         (f"{site.base}/b", 200, None),
     ]
+
+
+@pytest.mark.integration
+def test_robots_longer_than_the_page_limit_is_read_to_500_kib(serve, tmp_path: Path) -> None:
+    """RFC 9309 2.5: the first 500 KiB count; a long file must not make the site uncrawlable."""
+    padding = "# padding\n" * (ROBOTS_MAX_BYTES // 10)
+    body = "User-agent: *\nDisallow: /a\n" + padding + "Disallow: /b\n"
+    site = serve(
+        {
+            "/robots.txt": Route(body, content_type="text/plain"),
+            "/": html('<a href="/a">a</a> <a href="/b">b</a>'),
+            "/b": html("<p>b</p>"),
+        }
+    )
+    lake = tmp_path / "lake"
+    config = CONFIG.format(base=site.base) + "      max_page_bytes: 100000\n"
+    result = run_crawl(write_config(tmp_path / "sites.yaml", config), "robots", "r", lake)
+    assert result.returncode == 0, result.stderr[-3000:]
+    pages = [(p["url"], p["status"], p["error"]) for p in lake_rows(lake, "crawl/pages", "url")]
+    assert len(body) > 2 * 100_000
+    assert pages == [
+        (f"{site.base}/", 200, None),
+        (f"{site.base}/a", None, "robots_disallowed"),
+        (f"{site.base}/b", 200, None),
+    ]

@@ -96,7 +96,7 @@ def extract_links(html: bytes, page_url: str, host: str) -> list[ParsedLink]:
         href = element.get("href")
         href_kind = classify_href(href)
         target = _internal_target(href, page_url, host) if href_kind == HrefKind.HTTP else None
-        images = list(element.iter("img"))
+        images = [element] if element.tag == "area" else list(element.iter("img"))  # an area's alt is its own
         own_text = " ".join(element.text_content().split())
         text = own_text or (" ".join((images[0].get("alt") or "").split()) if images else "")
         kind = "area" if element.tag == "area" else ("img" if images and not own_text else "a")
@@ -143,7 +143,7 @@ def test_every_link_element_matches_the_model(
                 str(occ.link.href_kind),
                 occ.link.anchor_text,
                 occ.link.kind,
-                occ.link.img_alt if occ.link.img else None,
+                occ.link.img_alt if occ.link.img or occ.link.area else None,
                 occ.link.rel,
                 occ.position,
             )

@@ -36,9 +36,8 @@ def build_content(ctx: BuildContext) -> None:
 
 
 def area(target: str, alt: str, coords: str) -> Link:
-    return Link(
-        href_for(target), "", target, area=True, attrs=(("shape", "rect"), ("coords", coords), ("alt", alt))
-    )
+    attrs = (("shape", "rect"), ("coords", coords), ("alt", alt))
+    return Link(href_for(target), "", target, img_alt=alt, area=True, attrs=attrs)
 
 
 def contextual(ctx: BuildContext, source: Page, target: Page) -> Link:

@@ -61,8 +61,9 @@ class Link(NamedTuple):
 
     ``target`` is the normalised internal path the href resolves to, ``None`` for external
     URLs and non-http hrefs. ``img`` means the element contains an ``<img>``; ``img_alt`` is
-    its alt attribute (``None``: the attribute is absent). ``markup`` only varies how the text
-    is spelled in HTML (extra whitespace, nested tags), never what it normalises to.
+    its alt attribute (``None``: the attribute is absent), or the ``<area>``'s own alt.
+    ``markup`` only varies how the text is spelled in HTML (extra whitespace, nested tags),
+    never what it normalises to.
     """
 
     href: str
@@ -92,7 +93,7 @@ class Link(NamedTuple):
     @property
     def anchor_text(self) -> str:
         text = normalize_whitespace(self.text)
-        if not text and self.img:
+        if not text and (self.img or self.area):
             return normalize_whitespace(self.img_alt or "")
         return text
 
