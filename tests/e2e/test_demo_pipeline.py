@@ -207,6 +207,7 @@ def test_exports_and_no_leftover_build_files(demo: tuple[Settings, DemoResult]) 
         "page_link_metrics",
         "redirected_internal_links",
         "site_kpis",
+        "url_inventory",
     ]
     assert sorted(p.name for p in settings.exports_dir.glob("*.parquet")) == [f"{m}.parquet" for m in marts]
     assert not list(settings.build_dir.glob("*.duckdb"))

@@ -341,7 +341,11 @@ def test_only_published_crawls_are_built(built: BuildResult) -> None:
 MART_NAMES = [
     "anchor_text_profile", "broken_internal_links", "canonicalised_internal_links", "hreflang_link_issues",
     "orphan_events", "other_error_links", "page_link_metrics", "redirected_internal_links", "site_kpis",
+    "url_inventory",
 ]  # fmt: skip
+
+
+URL_INVENTORY_ROWS = 32  # the 29 crawled URLs and 3 known only from elsewhere (test below)
 
 
 def contracts() -> dict[str, list[tuple[str, str]]]:
@@ -413,6 +417,7 @@ def test_build_result_exports_every_mart_and_cleans_the_build_dir(
         "page_link_metrics": 29,
         "redirected_internal_links": 3,
         "site_kpis": 3,
+        "url_inventory": URL_INVENTORY_ROWS,
     }
     assert sorted(built.exports) == MART_NAMES
     for mart, path in built.exports.items():
@@ -434,3 +439,15 @@ def test_build_result_exports_every_mart_and_cleans_the_build_dir(
     assert sorted(p.name for p in warehouse_settings.exports_dir.iterdir()) == [
         f"{m}.parquet" for m in MART_NAMES
     ]
+
+
+def test_url_inventory_lists_urls_the_crawl_did_not_fetch_with_where_they_were_seen(built: BuildResult) -> None:
+    assert query(
+        built, "select crawl_id, url, seen_in, status, is_orphan from url_inventory where not in_crawl order by all"
+    ) == [
+        ("feb", "https://example.com/deep", ["previous_crawl"], None, False),
+        ("feb", "https://example.com/gsc-only", ["gsc"], None, False),
+        ("feb", "https://example.com/old", ["previous_crawl"], None, False),
+    ]
+    orphans = "select site, crawl_id, url, orphan_evidence from {} where is_orphan order by all"
+    assert query(built, orphans.format("url_inventory")) == query(built, orphans.format("page_link_metrics"))
