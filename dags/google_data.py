@@ -7,7 +7,8 @@ its data interval ends, because Google revises recent days. One mapped task per 
 every page of that day and publishes its `(site, date)` partitions atomically, replacing any
 earlier version; `verify` checks that every day is published and emits the site's Asset, which
 `warehouse_build` can be scheduled on. Set `catchup: true` and `start_date` in the site's
-block, or use `airflow backfill create`, to fill history. Credentials come from the block's
+block, or use `airflow backfill create`, to fill history (a backfill run fetches only its own
+day). Credentials come from the block's
 `conn_id` (Google connection style) or `GOOGLE_APPLICATION_CREDENTIALS`.
 """
 
@@ -48,8 +49,9 @@ def google_dag(site: SiteConfig, source: jobs.Source):
         @task
         def window() -> list[str]:
             context = get_current_context()
-            end = context.get("data_interval_end") or context["dag_run"].run_after
-            return jobs.window(source, site.name, end, SETTINGS)
+            run = context["dag_run"]
+            end = context.get("data_interval_end") or run.run_after
+            return jobs.window(source, site.name, end, SETTINGS, backfill=run.run_type == "backfill")
 
         @task(max_active_tis_per_dagrun=2, execution_timeout=timedelta(hours=2))
         def extract(day: str) -> dict:

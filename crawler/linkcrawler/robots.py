@@ -23,7 +23,6 @@ from typing import Any
 
 from protego import Protego
 from scrapy import Request
-from scrapy.exceptions import StopDownload
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -32,8 +31,9 @@ from linkcrawler.failures import error_of
 logger = logging.getLogger(__name__)
 
 ROBOTS_MAX_BYTES = 500 * 1024
-#: Ceiling for a robots.txt response (declared length, and after decompression): the transfer
-#: itself stops at ROBOTS_MAX_BYTES (:func:`stop_long_robots`), whatever the page size limit.
+#: Size limit of a robots.txt response (declared and decompressed), instead of the page limit:
+#: a file over the page limit must still give its first 500 KiB of rules (RFC 9309 2.5), not
+#: make the whole site robots_unavailable.
 ROBOTS_DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 MAX_ROBOTS_REDIRECTS = 5
 _BOM = "\ufeff"
@@ -130,16 +130,3 @@ class RobotsBook:
                 continue
             return rules_from_status(origin, response.status, response.body)
         return RobotsRules(origin, None)
-
-
-def stop_long_robots(data: bytes, request: Request, spider: object) -> None:
-    """``bytes_received`` handler: end a robots.txt transfer after ROBOTS_MAX_BYTES.
-
-    RFC 9309 2.5 says to parse the first 500 KiB; an oversized file must not cost the site its
-    rules (the page size limit would cancel it and turn it into ``robots_unavailable``).
-    """
-    if "lw_robots" not in request.meta:
-        return
-    received = request.meta["lw_robots_bytes"] = request.meta.get("lw_robots_bytes", 0) + len(data)
-    if received >= ROBOTS_MAX_BYTES:
-        raise StopDownload(fail=False)

@@ -69,6 +69,7 @@ def settings(tmp_path: Path) -> Settings:
 def test_windows_use_each_sources_lookback(settings: Settings) -> None:
     assert jobs.window("ga4", "demo", "2026-11-28", settings) == ["2026-11-25", "2026-11-26", "2026-11-27"]
     assert jobs.window("gsc", "demo", "2026-11-28", settings)[0] == "2026-11-24"
+    assert jobs.window("gsc", "demo", "2026-11-28", settings, backfill=True) == ["2026-11-27"]
     with pytest.raises(GoogleDataError, match="site 'plain' has no ga4 config"):
         jobs.window("ga4", "plain", "2026-11-28", settings)
 

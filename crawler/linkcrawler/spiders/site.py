@@ -31,7 +31,7 @@ from linkcrawler.failures import error_of
 from linkcrawler.frontier import Frontier, Verdict
 from linkcrawler.items import PageItem, RedirectItem, Row, SitemapItem
 from linkcrawler.known_urls import LATE_PHASES, late_phase_urls
-from linkcrawler.robots import RobotsBook, stop_long_robots
+from linkcrawler.robots import RobotsBook
 from linkcrawler.scope import Scope, hostname_of
 from linkcrawler.settings import site_settings
 from linkcrawler.sitemaps import SITEMAP_MAX_BYTES, SitemapError, parse_sitemap
@@ -159,7 +159,6 @@ class SiteSpider(Spider):
         # Settings are still mutable here (frozen right after the spider is created).
         crawler.settings.update(site_settings(spider.site_config), priority="spider")
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
-        crawler.signals.connect(stop_long_robots, signal=signals.bytes_received)
         install_policy(AddressPolicy(spider.site_config.crawl.allow_private_networks))
         if spider.coordinator_path:
             from linkcrawler.remote import RemoteFrontier

@@ -36,12 +36,21 @@ def _site(site_name: str, settings: Settings, source: Source) -> SiteConfig:
 
 
 def window(
-    source: Source, site_name: str, interval_end: str | date | datetime, settings: Settings | None = None
+    source: Source,
+    site_name: str,
+    interval_end: str | date | datetime,
+    settings: Settings | None = None,
+    *,
+    backfill: bool = False,
 ) -> list[str]:
-    """The days a scheduled run re-fetches: ``lookback_days`` ending the day before ``interval_end``."""
+    """The days a run fetches: ``lookback_days`` ending the day before ``interval_end``.
+
+    A backfill run fetches only that day: its neighbours have runs of their own, and the
+    revision window matters only for the newest days, which scheduled runs keep re-fetching.
+    """
     settings = settings or load_settings()
     config = getattr(_site(site_name, settings, source), source)
-    return refresh_window(interval_end, config.lookback_days)
+    return refresh_window(interval_end, 1 if backfill else config.lookback_days)
 
 
 def extract_days(
