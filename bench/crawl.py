@@ -124,7 +124,7 @@ def generate_site(root: Path, pages: int, seed: int = 4) -> int:
         for target in children + others:
             anchor = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4)))
             body_links.append(f'<p>{_paragraph(rng, 18)} <a href="{page_path(target)}">{anchor}</a></p>')
-        text = "\n".join(_paragraph(rng, 30) for _ in range(10))
+        text = "\n".join(_paragraph(rng, 30) for _ in range(14))
         html = textwrap.dedent(
             f"""\
             <!DOCTYPE html>
