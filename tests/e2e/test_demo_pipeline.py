@@ -219,7 +219,8 @@ def test_printed_summary_counts_equal_truth(
     """The depth histogram ``make demo`` prints: one bar per depth, unreachable pages apart."""
     settings, _ = demo
     truth = truths[2]
-    text = summary(settings.marts_path)
+    # Past the top 10 too: which orphan ranks where depends on demo demand, not on the counts.
+    text = summary(settings.marts_path, top=100)
     depths = Counter(
         "unreachable" if t.click_depth is None else f"{DEEPEST_BUCKET}+" if t.click_depth >= DEEPEST_BUCKET
         else str(t.click_depth)

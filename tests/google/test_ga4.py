@@ -15,7 +15,7 @@ from linkwarehouse.google.standin import GoogleStandIn
 from linkwarehouse.google.standin_data import SiteModel
 from linkwarehouse.lake.writer import STAGING
 
-from .conftest import BASE, DAY, PROPERTY, make_site, manifest, read_partition
+from .conftest import BASE, DAY, PROPERTY, TODAY, make_site, manifest, read_partition
 
 PAGE = {"screenPageViews": "views", "sessions": "sessions", "engagedSessions": "engaged_sessions",
         "keyEvents": "key_events", "totalUsers": "total_users"}  # fmt: skip
@@ -25,8 +25,8 @@ LANDING = {"sessions": "landing_sessions", "engagedSessions": "landing_engaged_s
 
 def expected_rows(model: SiteModel, day: str = DAY) -> list[dict]:
     """The merge written out by hand: page metrics by pagePath, entrances by landingPage."""
-    pages = dict(model.ga4_rows(day, "pagePath"))
-    landing = dict(model.ga4_rows(day, "landingPage"))
+    pages = dict(model.ga4_rows(day, "pagePath", TODAY))
+    landing = dict(model.ga4_rows(day, "landingPage", TODAY))
     rows = []
     for host, path in sorted(set(pages) | set(landing)):
         row = {"host_name": host, "page_path": path}
@@ -55,7 +55,7 @@ def test_day_is_paged_to_row_count_and_merged(
     assert strip(rows) == expected_rows(model)
     assert len(rows) == 6 and result["rows"] == 6
     home = next(r for r in rows if r["page_path"] == "/")
-    assert (home["views"], home["sessions"], home["landing_sessions"]) == (257, 168, 105)
+    assert (home["views"], home["sessions"], home["landing_sessions"]) == (353, 212, 144)
     not_set = next(r for r in rows if r["page_path"] == "(not set)")
     assert not_set["page_url"] is None and not_set["views"] is None and not_set["landing_sessions"] == 3
     assert {r["property_id"] for r in rows} == {PROPERTY}
@@ -108,7 +108,7 @@ def test_other_row_sampling_and_thresholding_are_recorded(
     rows = read_partition(tmp_path, "ga4_pages")
     other = [r for r in rows if r["is_other"]]
     assert [(r["host_name"], r["page_path"], r["page_url"]) for r in other] == [("(other)", "(other)", None)]
-    tail = dict(model.ga4_rows(DAY, "pagePath"))
+    tail = dict(model.ga4_rows(DAY, "pagePath", TODAY))
     top_two = sorted(tail.items(), key=lambda item: -item[1]["sessions"])[:2]
     assert other[0]["sessions"] == sum(m["sessions"] for m in tail.values()) - sum(
         m["sessions"] for _, m in top_two

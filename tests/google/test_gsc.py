@@ -53,8 +53,8 @@ def test_both_tables_are_paged_until_a_short_page(
     assert len(rows_of(model, ("page",))) == 5 and len(rows_of(model, ("page", "query"))) == 25
     pages = read_partition(tmp_path, "gsc_pages")
     assert pages[0] == {
-        "page_url": "http://127.0.0.1:8765/", "page": "http://127.0.0.1:8765/", "clicks": 584,
-        "impressions": 2804, "ctr": 584 / 2804, "position": 1.31, "data_state": "final",
+        "page_url": "http://127.0.0.1:8765/", "page": "http://127.0.0.1:8765/", "clicks": 475,
+        "impressions": 2812, "ctr": 475 / 2812, "position": 1.53, "data_state": "final",
         "search_type": "web", "site_url": GSC_SITE, "fetched_at": pages[0]["fetched_at"],
     }  # fmt: skip
     striking = next(r for r in pages if r["page"].endswith("/running/tempo-runs/"))

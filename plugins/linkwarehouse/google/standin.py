@@ -486,8 +486,10 @@ class GoogleStandIn:
         limit = min(limit, GA4_MAX_LIMIT)
         rows = []
         if date.fromisoformat(day) <= self._today():
+            today = self._today()
             all_rows = self._cached(
-                ("ga4", id(model), day, dimensions[1]), lambda: model.ga4_rows(day, dimensions[1])
+                ("ga4", id(model), day, dimensions[1], today),
+                lambda: model.ga4_rows(day, dimensions[1], today),
             )
             rows = [(keys, values) for keys, values in all_rows if any(values[m] for m in metrics)]
         rows = _ordered(rows, body.get("orderBys") or [], dimensions, metrics)

@@ -2,7 +2,9 @@
 
 A :class:`SiteModel` lists page paths with a demand ``weight``, a ``topic`` (queries are built
 from it) and a typical Google ``position``; every number of every day follows from the model,
-the seed and the date, so tests can compute expected rows and reruns see identical data.
+the seed and the day's offset from the stand-in's "today" (never the calendar date itself), so
+tests can compute expected rows, reruns see identical data and the demo prints the same
+numbers whatever day it runs on.
 :func:`demo_model` derives a model from the demo site generator: traffic concentrated on hubs
 (home, categories, pillars), striking-distance pages (position 11-20, many impressions), and
 demand on URLs the crawl cannot reach by links (every orphan of the demo truth) and on one URL
@@ -37,6 +39,12 @@ QUERY_TEMPLATES = (
     "{t} mistakes",
 )
 MISSING_PATH = "/blog/retired-marathon-plan/"
+TODAY_WEEKDAY = 2  # the stand-in's "today" is a Wednesday, whatever the calendar date
+
+
+def day_age(day: str, today: date) -> int:
+    """Days from ``day`` to ``today``: the only thing about a date the synthetic numbers depend on."""
+    return (today - date.fromisoformat(day)).days
 
 
 def unit(*parts: object) -> float:
@@ -114,28 +122,30 @@ class SiteModel:
     def url(self, path: str) -> str:
         return self.origin + path
 
-    def day_factor(self, day: str) -> float:
-        weekday = date.fromisoformat(day).weekday()
-        return (0.75 if weekday >= 5 else 1.0) * (0.9 + 0.2 * unit(self.seed, day))
+    def day_factor(self, age: int) -> float:
+        """Weekend dip and daily noise; "today" counts as a Wednesday whatever the calendar says."""
+        weekday = (TODAY_WEEKDAY - age) % 7
+        return (0.75 if weekday >= 5 else 1.0) * (0.9 + 0.2 * unit(self.seed, age))
 
     # GA4 ---------------------------------------------------------------------------------
 
-    def ga4_page_metrics(self, page: PageModel, day: str) -> dict[str, float]:
+    def ga4_page_metrics(self, page: PageModel, age: int) -> dict[str, float]:
+        """One page's GA4 metrics on the day ``age`` days before "today"."""
         base = (
-            page.weight * self.sessions_per_weight * self.day_factor(day) * (0.8 + 0.4 * unit(page.path, day))
+            page.weight * self.sessions_per_weight * self.day_factor(age) * (0.8 + 0.4 * unit(page.path, age))
         )
         sessions = round(base)
         return {
-            "screenPageViews": round(base * (1.2 + 0.5 * unit("views", page.path, day))),
+            "screenPageViews": round(base * (1.2 + 0.5 * unit("views", page.path, age))),
             "sessions": sessions,
-            "engagedSessions": round(sessions * (0.5 + 0.3 * unit("engaged", page.path, day))),
-            "keyEvents": float(round(sessions * 0.04 * unit("key", page.path, day))),
+            "engagedSessions": round(sessions * (0.5 + 0.3 * unit("engaged", page.path, age))),
+            "keyEvents": float(round(sessions * 0.04 * unit("key", page.path, age))),
             "totalUsers": round(sessions * 0.85),
         }
 
-    def ga4_landing_metrics(self, page: PageModel, day: str) -> dict[str, float]:
-        metrics = self.ga4_page_metrics(page, day)
-        share = 0.3 + 0.5 * unit("landing", page.path, day)
+    def ga4_landing_metrics(self, page: PageModel, age: int) -> dict[str, float]:
+        metrics = self.ga4_page_metrics(page, age)
+        share = 0.3 + 0.5 * unit("landing", page.path, age)
         sessions = round(metrics["sessions"] * share)
         return {
             "screenPageViews": round(metrics["screenPageViews"] * share),
@@ -145,12 +155,15 @@ class SiteModel:
             "totalUsers": round(sessions * 0.9),
         }
 
-    def ga4_rows(self, day: str, path_dimension: str) -> list[tuple[tuple[str, str], dict[str, float]]]:
+    def ga4_rows(
+        self, day: str, path_dimension: str, today: date
+    ) -> list[tuple[tuple[str, str], dict[str, float]]]:
         """``((hostName, path), metrics)`` rows of one day; ``path_dimension`` is pagePath or landingPage."""
         landing = path_dimension == "landingPage"
+        age = day_age(day, today)
         rows = []
         for page in self.pages:
-            metrics = self.ga4_landing_metrics(page, day) if landing else self.ga4_page_metrics(page, day)
+            metrics = self.ga4_landing_metrics(page, age) if landing else self.ga4_page_metrics(page, age)
             if any(metrics.values()):
                 rows.append(((self.host_name, page.path), metrics))
         if landing and self.not_set_landing_sessions:
@@ -178,27 +191,27 @@ class SiteModel:
 
     def gsc_available(self, day: str, data_state: str, today: date) -> float:
         """Share of the day's data visible: 1 when final, 0.6 for fresh data, 0 before that."""
-        age = (today - date.fromisoformat(day)).days
+        age = day_age(day, today)
         if age >= self.final_lag_days:
             return 1.0
         if data_state == "all" and age >= 1:
             return 0.6
         return 0.0
 
-    def _page_stats(self, page: PageModel, day: str) -> tuple[int, float]:
-        noise = 0.8 + 0.4 * unit("imp", page.path, day)
+    def _page_stats(self, page: PageModel, age: int) -> tuple[int, float]:
+        noise = 0.8 + 0.4 * unit("imp", page.path, age)
         impressions = round(
-            page.weight * self.impressions_per_weight * page.impressions_boost * noise * self.day_factor(day)
+            page.weight * self.impressions_per_weight * page.impressions_boost * noise * self.day_factor(age)
         )
-        position = max(1.0, page.position + (unit("pos", page.path, day) - 0.5) * 2)
+        position = max(1.0, page.position + (unit("pos", page.path, age) - 0.5) * 2)
         return impressions, round(position, 2)
 
-    def gsc_page_rows(self, day: str, share: float) -> list[GscRow]:
+    def gsc_page_rows(self, age: int, share: float) -> list[GscRow]:
         rows = []
         for page in self.pages:
             if not page.indexable:
                 continue
-            impressions, position = self._page_stats(page, day)
+            impressions, position = self._page_stats(page, age)
             impressions = round(impressions * share)
             if impressions <= 0:
                 continue
@@ -212,14 +225,14 @@ class SiteModel:
         topic = page.topic or page.path.strip("/").replace("-", " ").replace("/", " ") or "home"
         return [template.format(t=topic) for template in QUERY_TEMPLATES[: self.queries_per_page]]
 
-    def gsc_query_rows_for(self, day: str, share: float) -> list[GscRow]:
+    def gsc_query_rows_for(self, age: int, share: float) -> list[GscRow]:
         if self.gsc_query_rows is not None:
-            return self._bulk_query_rows(day, share)
+            return self._bulk_query_rows(age, share)
         rows = []
         for page in self.pages:
             if not page.indexable:
                 continue
-            impressions, position = self._page_stats(page, day)
+            impressions, position = self._page_stats(page, age)
             queries = self.queries(page)
             weights = [1 / (rank + 1) for rank in range(len(queries))]
             for rank, query in enumerate(queries):
@@ -227,16 +240,16 @@ class SiteModel:
                 imp = round(impressions * share * share_q)
                 if imp <= 0:
                     continue
-                pos = round(position + rank * 0.8 + unit("qpos", page.path, query, day), 2)
+                pos = round(position + rank * 0.8 + unit("qpos", page.path, query, age), 2)
                 clicks = round(imp * expected_ctr(pos))
                 rows.append(GscRow(self.url(page.path), query, clicks, imp, clicks / imp, pos))
         return rows
 
-    def _bulk_query_rows(self, day: str, share: float) -> list[GscRow]:
+    def _bulk_query_rows(self, age: int, share: float) -> list[GscRow]:
         """Exactly ``gsc_query_rows`` distinct (page, query) rows: each page gets numbered variants."""
         if share <= 0:
             return []
-        rng = random.Random(f"{self.seed}|{day}|bulk").random
+        rng = random.Random(f"{self.seed}|{age}|bulk").random
         pages = [(self.url(page.path), page.topic or "query") for page in self.pages if page.indexable]
         templates = QUERY_TEMPLATES
         rows = []
@@ -258,8 +271,9 @@ class SiteModel:
         share = self.gsc_available(day, data_state, today)
         if share <= 0:
             return []
+        age = day_age(day, today)
         rows = (
-            self.gsc_query_rows_for(day, share) if "query" in dimensions else self.gsc_page_rows(day, share)
+            self.gsc_query_rows_for(age, share) if "query" in dimensions else self.gsc_page_rows(age, share)
         )
         rows.sort(key=itemgetter(0, 1))
         rows.sort(key=itemgetter(2, 3), reverse=True)  # stable: ties keep key order
