@@ -16,7 +16,7 @@ from airflow.sdk import dag, get_current_context, task
 from linkwarehouse.assets import crawl_asset
 from linkwarehouse.config import SiteConfig, load_sites
 from linkwarehouse.crawl_runner import crawl_id_for, run_crawl
-from linkwarehouse.dag_defaults import START_DATE, default_args
+from linkwarehouse.dag_defaults import START_DATE, default_args, no_retry_when_permanent
 from linkwarehouse.settings import load_settings
 
 SETTINGS = load_settings()
@@ -38,7 +38,8 @@ def crawl_dag(site: SiteConfig):
         @task(outlets=[crawl_asset(site.name)], execution_timeout=timedelta(hours=12))
         def crawl() -> dict:
             run_after = get_current_context()["dag_run"].run_after
-            return run_crawl(site.name, crawl_id_for(run_after), SETTINGS)
+            with no_retry_when_permanent():  # e.g. every start URL refused by the SSRF guard
+                return run_crawl(site.name, crawl_id_for(run_after), SETTINGS)
 
         crawl()
 

@@ -6,8 +6,9 @@
 Logs (progress every few seconds) go to stderr. stdout gets a short summary and, as its LAST
 line, a JSON object the orchestration layer parses:
 ``{"crawl_id": ..., "pages": ..., "links": ..., "errors": ..., "stop_reason": ..., "published": true, ...}``.
-Exit codes: 0 published, 1 crawl ran but was not published (the summary says why), 2 bad
-arguments or config.
+Exit codes: 0 published, 1 crawl ran but was not published (the summary says why in
+``abort_reason``; ``permanent`` is true when running it again cannot help, e.g. every start URL
+refused by the SSRF guard), 2 bad arguments or config.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def outcome(stats: dict[str, Any], site: str, crawl_id: str, elapsed: float) -> 
         "stop_reason": stats.get("linkwarehouse/stop_reason"),
         "published": published,
         "abort_reason": None if published else reason,
+        "permanent": not published and bool(stats.get("linkwarehouse/abort_permanent", False)),
         "elapsed_s": round(elapsed, 3),
         "pages_per_s": round(pages / elapsed, 1) if elapsed > 0 else None,
     }
@@ -120,7 +122,9 @@ def _coordinate(args: argparse.Namespace, site: SiteConfig) -> int:
         "linkwarehouse/stop_reason": row.get("stop_reason", coordinator.frontier.stop_reason),
         "linkwarehouse/published": ended["published"],
         "linkwarehouse/abort_reason": ended.get("abort_reason"),
+        "linkwarehouse/abort_permanent": ended.get("permanent", False),
         "linkwarehouse/workers": coordinator.workers,
+        **coordinator.worker_stats,
     }
     result = outcome(stats, args.site, args.crawl_id, time.monotonic() - began)
     _print_summary(result, stats)

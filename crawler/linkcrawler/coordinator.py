@@ -8,7 +8,9 @@ admitted URL from its worker, and detects the end of a phase: every worker idle 
 orders done. Then the late phases (sitemap, known URLs) run the same way, the workers are told
 to finish, stage their rows, and this process publishes them once (publish.py).
 
-A worker that dies or aborts aborts the whole crawl: nothing is published.
+A worker that dies or aborts aborts the whole crawl: nothing is published; so does a crawl whose
+every start URL is refused (seeds.py). A host one worker pauses (429/503, throttle.py) is
+paused in every worker.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from typing import Any
 from linkcrawler.frontier import Frontier, Verdict
 from linkcrawler.known_urls import LATE_PHASES, late_phase_urls
 from linkcrawler.publish import CrawlOutcome, discard_staging, publish_crawl
+from linkcrawler.seeds import StartUrls
+from linkcrawler.throttle import merge_stats
 from linkwarehouse.config import SiteConfig
 
 logger = logging.getLogger("linkcrawler.coordinator")
@@ -59,6 +63,10 @@ class Coordinator:
         self.workers = site.crawl.workers
         self.frontier = Frontier.for_site(site)
         self.normalize = site.normalizer()
+        self.seed_urls = list(dict.fromkeys(u for u in map(self.normalize, site.start_urls) if u))
+        self.start_outcomes = StartUrls(site.name, self.seed_urls)
+        self.permanent = False
+        self.worker_stats: dict[str, float] = {}
         self.late_phases = list(LATE_PHASES)
         self.pending_sitemap: dict[str, None] = {}
         self.writers: dict[int, asyncio.StreamWriter] = {}
@@ -80,6 +88,16 @@ class Coordinator:
         if self.frontier.offer(url, depth, via, seed=seed, hop=hop) is Verdict.FETCH:
             worker = owner(url, self.workers)
             self._orders[worker].append([url, depth, via, hop, self.frontier.found[url].trap])
+        elif seed and url in self.frontier.refused_seeds:
+            logger.warning("start URL %s refused: %s", url, self.frontier.refused_seeds[url])
+            self._start_outcome(self.start_outcomes.outcome(url, self.frontier.refused_seeds[url]))
+        elif seed:
+            self._start_outcome(self.start_outcomes.skipped(url))
+
+    def _start_outcome(self, failure: str | None) -> None:
+        if failure is not None:
+            self.permanent = self.start_outcomes.permanent
+            self._fail(failure)
 
     def _send(self, worker: int, message: dict[str, Any]) -> None:
         self.writers[worker].write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
@@ -99,6 +117,12 @@ class Coordinator:
             for url, depth, via, hop, seed in message["items"]:
                 self._offer(url, depth, via, hop, seed)
             self.done[worker], self.errors[worker] = message["done"], message["errors"]
+        elif kind == "seed":
+            self._start_outcome(self.start_outcomes.outcome(message["url"], message["error"]))
+        elif kind == "pause":
+            for other in self.writers:
+                if other != worker:
+                    self._send(other, message)
         elif kind == "late":
             for url in message["urls"]:
                 if url not in self.frontier.seen:
@@ -108,10 +132,13 @@ class Coordinator:
             self.idle[worker] = True
         elif kind == "staged":
             self.staged[worker] = message
+            merge_stats(self.worker_stats, message.get("stats", {}))
             if len(self.staged) == self.workers:
                 self._ended.set()
         elif kind == "aborted":
             self._fail(f"worker {worker} aborted: {message['reason']}")
+        if self.failed is not None:
+            return
         self._dispatch()
         if not self.finishing and self._quiescent():
             self._next_phase()
@@ -217,7 +244,7 @@ class Coordinator:
             self.failed = f"worker exit codes {codes}"
         if self.failed is not None:
             discard_staging(self.lake, [f"{self.run_id}-w{k}" for k in range(self.workers)])
-            return {"published": False, "abort_reason": self.failed}
+            return {"published": False, "abort_reason": self.failed, "permanent": self.permanent}
         outcome = CrawlOutcome(workers=self.workers)
         for message in self.staged.values():
             for key, value in message["notes"].items():
@@ -234,7 +261,7 @@ class Coordinator:
             {
                 "started_at": self.started_at,
                 "config_hash": self.site.config_hash(),
-                "start_urls": list(dict.fromkeys(u for u in map(self.normalize, self.site.start_urls) if u)),
+                "start_urls": self.seed_urls,
                 "user_agent": self.site.crawl.user_agent,
             },
             follow_nofollow=self.site.crawl.follow_nofollow,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from urllib.parse import unquote
 
-from linkcrawler.scope import Scope
+from linkcrawler.scope import Scope, hostname_of
 from linkcrawler.traps import TrapDetector
 from linkwarehouse.config import SiteConfig
 
@@ -110,6 +110,7 @@ class Frontier:
         self.too_deep: set[str] = set()
         self.over_limit: set[str] = set()
         self.stops = StopLog()
+        self.refused_seeds: dict[str, str] = {}
         self._recorded_traps: Counter[str] = Counter()
 
     @classmethod
@@ -132,11 +133,28 @@ class Frontier:
         names = (unquote(pair.split("=", 1)[0]).lower() for pair in query.split("&") if pair)
         return all(self._params.fullmatch(name) for name in names)
 
-    def offer(self, url: str, depth: int, via: str, *, seed: bool = False, hop: int = 0) -> Verdict:
-        """Admission of ``url`` discovered at ``depth`` via ``via``; ``seed`` skips the scope rules.
+    def scope_refusal(self, url: str) -> str | None:
+        """Why ``url`` is outside the site's scope (an ``out_of_scope: ...`` error), or None."""
+        if not self.scope.is_internal(url):
+            return f"out_of_scope: host {hostname_of(url)} is not within allowed_domains"
+        if not self.scope.is_crawlable(url):
+            return "out_of_scope: excluded by urls.include / urls.exclude"
+        if not self._params_allowed(url):
+            return "out_of_scope: a query parameter is not in urls.crawl_params"
+        return None
 
-        ``hop`` is the redirect hop number for ``redirect``/``meta_refresh`` discoveries.
+    def offer(self, url: str, depth: int, via: str, *, seed: bool = False, hop: int = 0) -> Verdict:
+        """Admission of ``url`` discovered at ``depth`` via ``via``; ``seed`` skips the trap rules.
+
+        ``hop`` is the redirect hop number for ``redirect``/``meta_refresh`` discoveries. A
+        start URL outside the scope is refused and kept in :attr:`refused_seeds` with the reason.
         """
+        if seed and url not in self.seen:
+            refusal = self.scope_refusal(url)
+            if refusal is not None:
+                self.seen.add(url)
+                self.refused_seeds[url] = refusal
+                return Verdict.SKIP
         if url in self.seen:
             known = self.found.get(url)
             if known is not None and known.phase == self.phase and (depth, VIA_RANK.get(via, 99)) < known.key:

@@ -8,11 +8,10 @@ disappearing.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -24,6 +23,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from linkcrawler.errors import HostUnresolvable, RobotsDisallowed, RobotsUnavailable, SsrfRefused
 from linkcrawler.ssrf import AddressPolicy, resolve_host
+from linkcrawler.throttle import HOST_THROTTLE_STATUSES, retry_after_seconds
 
 __all__ = ["BackoffRetryMiddleware", "RobotsPolicyMiddleware", "SsrfGuardMiddleware", "retry_delay"]
 
@@ -119,26 +119,20 @@ class RobotsPolicyMiddleware:
 
 
 def retry_delay(
-    retry_after: bytes | None, attempt: int, backoff: float, now: datetime | None = None
+    retry_after: bytes | None,
+    attempt: int,
+    backoff: float,
+    now: datetime | None = None,
+    date: bytes | None = None,
 ) -> float:
     """Seconds to wait before retry number ``attempt + 1``: Retry-After if given, else backoff.
 
-    ``Retry-After`` is delta-seconds or an HTTP date (RFC 9110 10.2.3); an unparseable one
-    falls back to the exponential backoff ``backoff * 2**attempt``.
+    ``Retry-After`` is delta-seconds or an HTTP date (see
+    :func:`~linkcrawler.throttle.retry_after_seconds`); an unparseable one falls back to the
+    exponential backoff ``backoff * 2**attempt``.
     """
-    fallback = backoff * (2**attempt)
-    if not retry_after:
-        return fallback
-    value = retry_after.decode("latin-1").strip()
-    if value.isascii() and value.isdigit():  # str.isdigit() also accepts "²"
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return fallback
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    seconds = retry_after_seconds(retry_after, date, now)
+    return backoff * (2**attempt) if seconds is None else seconds
 
 
 # Connection dropped mid-response; refused connections and DNS failures are not transient.
@@ -148,11 +142,12 @@ _TRANSIENT = (DownloadFailedError, ResponseDataLossError)
 class BackoffRetryMiddleware:
     """Retry 5xx/429/408 responses and dropped connections with backoff, honouring Retry-After.
 
-    Scrapy's RetryMiddleware retries at once and ignores Retry-After. Here the wait is the
-    server's Retry-After (up to ``crawl.retry_after_max``; a longer one ends the retries, the
-    last response is recorded) or ``retry_backoff * 2**n``. Timeouts are not retried: a page
-    slower than the timeout would stall the crawl again. ``meta['lw_retries']`` counts the
-    retries so the page row records them.
+    Scrapy's RetryMiddleware retries at once and ignores Retry-After. A 429 or 503 has already
+    paused the whole host (throttle.py), so its retry is simply queued behind that pause in the
+    host's download slot. Other answers wait here, for their Retry-After or
+    ``retry_backoff * 2**n``. A Retry-After beyond ``crawl.retry_after_max`` ends the retries
+    (the last response is recorded). Timeouts are not retried: a page slower than the timeout
+    would stall the crawl again. ``meta['lw_retries']`` counts the retries for the page row.
     """
 
     RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
@@ -171,10 +166,13 @@ class BackoffRetryMiddleware:
     async def _retry(self, request: Request, delay: float, why: str) -> Request:
         attempt = request.meta.get("lw_retries", 0)
         self.stats.inc_value("linkwarehouse/retries")
-        logger.info("retrying %s in %.1f s (%s, retry %d)", request.url, delay, why, attempt + 1)
-        began = time.monotonic()
-        await sleep(delay)
-        self.stats.inc_value("linkwarehouse/retries/wait_s", round(time.monotonic() - began, 3))
+        if delay > 0:
+            logger.info("retrying %s in %.1f s (%s, retry %d)", request.url, delay, why, attempt + 1)
+            began = time.monotonic()
+            await sleep(delay)
+            self.stats.inc_value("linkwarehouse/retries/wait_s", round(time.monotonic() - began, 3))
+        else:
+            logger.info("retrying %s after its host's pause (%s, retry %d)", request.url, why, attempt + 1)
         retry = request.replace(dont_filter=True)
         retry.meta["lw_retries"] = attempt + 1
         return retry
@@ -185,10 +183,14 @@ class BackoffRetryMiddleware:
         attempt = request.meta.get("lw_retries", 0)
         if attempt >= self.max_retries:
             return response
-        delay = retry_delay(response.headers.get(b"Retry-After"), attempt, self.backoff)
-        if delay > self.retry_after_max:
+        headers = response.headers
+        retry_after = retry_after_seconds(headers.get(b"Retry-After"), headers.get(b"Date"))
+        if retry_after is not None and retry_after > self.retry_after_max:
             self.stats.inc_value("linkwarehouse/retries/retry_after_too_long")
             return response
+        if response.status in HOST_THROTTLE_STATUSES:
+            return await self._retry(request, 0.0, f"HTTP {response.status}")
+        delay = self.backoff * (2**attempt) if retry_after is None else retry_after
         return await self._retry(request, delay, f"HTTP {response.status}")
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:

@@ -5,8 +5,9 @@ this process's worker number, 0 for a single-process crawl). When the spider clo
 ``finished`` (a ``max_pages`` stop also finishes normally: the spider just stops admitting
 URLs), a single-process crawl publishes here (publish.py); a worker of a multi-process crawl
 hands its staged parts to the coordinator, which publishes once for all. Any other ending
-(shutdown, cancel, an exception in a callback or here) aborts: staging removed, nothing
-published, the reason kept in the ``linkwarehouse/abort_reason`` stat for the CLI.
+(shutdown, cancel, every start URL refused (seeds.py), an exception in a callback or here)
+aborts: staging removed, nothing published, the reason kept in the ``linkwarehouse/abort_reason``
+stat for the CLI.
 """
 
 from __future__ import annotations
@@ -144,12 +145,18 @@ class LakePipeline:
         return CrawlOutcome(
             finish_reason=reason,
             notes=dict(spider.notes),
-            robots={origin: rules.describe() for origin, rules in spider.robots.known.items()},
+            robots={
+                origin: rules.describe(self.crawler.settings.get("USER_AGENT"))
+                for origin, rules in spider.robots.known.items()
+            },
             workers=spider.workers,
         )
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats
+        if self.spider.refused is not None:
+            self._abort(self.spider.refused)
+            return
         if self.internal_errors:
             self._abort(f"{len(self.internal_errors)} internal error(s), first: {self.internal_errors[0]}")
             return

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from linkcrawler.frontier import VIA_RANK
 from linkcrawler.publish import CrawlOutcome
+from linkcrawler.throttle import host_paused, peer_paused
 
 if TYPE_CHECKING:
     from linkcrawler.spiders.site import SiteSpider
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 BATCH = 512
 FLUSH_INTERVAL = 0.02
+#: Stats the coordinator adds up over workers for its summary.
+SHARED_STATS = "linkwarehouse/throttle/"
 
 
 class RemoteFrontier:
@@ -50,6 +53,7 @@ class RemoteFrontier:
         loop = asyncio.get_running_loop()
         loop.add_reader(sock.fileno(), self._readable)
         self._send({"t": "hello", "worker": self.spider.worker_index})
+        self.spider.crawler.signals.connect(self.host_paused, signal=host_paused)
         self._schedule_flush()
 
     def _send(self, message: dict[str, Any]) -> None:
@@ -84,6 +88,16 @@ class RemoteFrontier:
         self._reported_done = self._done
         self._send({"t": "offers", "items": items, "done": self._done, "errors": self._errors})
 
+    def start_outcome(self, url: str, error: str | None) -> None:
+        """A start URL this worker fetched (``error`` None) or failed: the coordinator judges the crawl."""
+        self.flush()
+        self._send({"t": "seed", "url": url, "error": error})
+
+    def host_paused(self, host: str, seconds: float) -> None:
+        """This worker paused a host (429/503): every other worker must pause it too."""
+        if self._sock is not None:
+            self._send({"t": "pause", "host": host, "s": seconds})
+
     def late_urls(self, urls: list[str], via: str) -> None:
         self.flush()
         for start in range(0, len(urls), BATCH):
@@ -102,6 +116,11 @@ class RemoteFrontier:
                 "finish_reason": outcome.finish_reason,
                 "notes": outcome.notes,
                 "robots": outcome.robots,
+                "stats": {
+                    key: value
+                    for key, value in self.spider.crawler.stats.get_stats().items()
+                    if key.startswith(SHARED_STATS)
+                },
             }
         )
         self.spider.crawler.stats.set_value("linkwarehouse/staged", True)
@@ -133,6 +152,9 @@ class RemoteFrontier:
         if kind == "fetch":
             for url, depth, via, hop, trap in message["items"]:
                 self.spider.order(url, depth, via, hop, trap)
+        elif kind == "pause":
+            signals = self.spider.crawler.signals
+            signals.send_catch_log(peer_paused, host=message["host"], seconds=message["s"])
         elif kind == "finish":
             self._close("finished")
         elif kind == "abort":

@@ -9,14 +9,15 @@ Outcomes by the status of ``<origin>/robots.txt`` (after up to five redirects):
   crawled (2.3.1.4; Google treats 429 like 5xx). Each page refused so records
   ``robots_unavailable: <why>`` and the crawl's stop reasons include ``robots_unavailable``.
 
-The same fetch serves sitemap discovery (``Sitemap:`` lines), so robots.txt is requested once
-per origin and process.
+The same fetch serves sitemap discovery (``Sitemap:`` lines) and the ``Crawl-delay`` for our
+user agent (applied by throttle.py), so robots.txt is requested once per origin and process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,12 +55,22 @@ class RobotsRules:
             return False
         return self.parser is None or bool(self.parser.can_fetch(url, user_agent))
 
-    def describe(self) -> str:
+    def crawl_delay(self, user_agent: str) -> float | None:
+        """The file's ``Crawl-delay`` for ``user_agent`` (its group, else ``*``), if a usable one."""
+        if self.parser is None:
+            return None
+        seconds = self.parser.crawl_delay(user_agent)
+        if seconds is None or not math.isfinite(seconds) or seconds <= 0:
+            return None
+        return float(seconds)
+
+    def describe(self, user_agent: str | None = None) -> str:
         if self.unavailable is not None:
             return f"{self.unavailable} (disallow all)"
         if self.parser is None:
             return f"HTTP {self.status} (allow all)"
-        return f"HTTP {self.status}"
+        delay = self.crawl_delay(user_agent) if user_agent else None
+        return f"HTTP {self.status}" if delay is None else f"HTTP {self.status}, Crawl-delay {delay:g} s"
 
 
 def parse_robots_body(body: bytes) -> tuple[Protego, list[str]]:
@@ -83,11 +94,21 @@ Download = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 class RobotsBook:
-    """Fetches and caches :class:`RobotsRules` per origin; concurrent askers share one fetch."""
+    """Fetches and caches :class:`RobotsRules` per origin; concurrent askers share one fetch.
 
-    def __init__(self, download: Download, normalize: Callable[[str, str], str | None]) -> None:
+    ``on_rules`` is called once per origin with its rules, before any asker gets them (so a
+    Crawl-delay is in force before the origin's first page request is queued).
+    """
+
+    def __init__(
+        self,
+        download: Download,
+        normalize: Callable[[str, str], str | None],
+        on_rules: Callable[[RobotsRules], None] | None = None,
+    ) -> None:
         self._download = download
         self._normalize = normalize
+        self._on_rules = on_rules
         self._rules: dict[str, asyncio.Future[RobotsRules]] = {}
         self.known: dict[str, RobotsRules] = {}
 
@@ -104,6 +125,11 @@ class RobotsBook:
                 logger.exception("robots.txt of %s", origin)
                 rules = RobotsRules(origin, unavailable=f"robots_unavailable: {type(exc).__name__}: {exc}")
             self.known[origin] = rules
+            if self._on_rules is not None:
+                try:
+                    self._on_rules(rules)
+                except Exception:  # never leave waiters hanging
+                    logger.exception("applying robots.txt of %s", origin)
             future.set_result(rules)
             return rules
         return await future

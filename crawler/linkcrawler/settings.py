@@ -54,6 +54,13 @@ RETRY_ENABLED = False
 LINKWAREHOUSE_RETRIES = 2
 LINKWAREHOUSE_RETRY_BACKOFF = 1.0
 LINKWAREHOUSE_RETRY_AFTER_MAX = 60.0
+# crawl.delay, a robots.txt Crawl-delay and a Retry-After are minimum spacings of a host's
+# requests (throttle.py); Scrapy's ±50 % random jitter would undercut them half of the time.
+DOWNLOAD_DELAY_JITTER = 0.0
+# Longest robots.txt Crawl-delay honoured (crawl.crawl_delay_max); see throttle.py for precedence.
+LINKWAREHOUSE_CRAWL_DELAY_MAX = 10.0
+# Processes crawling the site (crawl.workers): each spaces its requests to a host this much wider.
+LINKWAREHOUSE_PROCESSES = 1
 
 # Scrapy starts this many asyncio tasks per response to run its outputs through the (synchronous)
 # pipeline; the default 100 cost ~100 task creations per page for no parallelism at all.
@@ -94,7 +101,12 @@ SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }
 ITEM_PIPELINES = {"linkcrawler.pipelines.LakePipeline": 300}
-EXTENSIONS = {"linkcrawler.extensions.ProgressLog": 500}
+EXTENSIONS = {
+    "linkcrawler.extensions.ProgressLog": 500,
+    # Per-host pacing on Scrapy's download slots: Crawl-delay, and 429/503 pausing the host.
+    # After AutoThrottle (0), so its receivers run last and AutoThrottle cannot undercut them.
+    "linkcrawler.throttle.HostThrottle": 510,
+}
 
 # Per-request DEBUG lines cost more than parsing at hundreds of pages/s.
 LOG_LEVEL = "INFO"
@@ -107,14 +119,18 @@ LINKWAREHOUSE_PROGRESS_INTERVAL = 5.0
 LINKWAREHOUSE_ALLOW_PRIVATE_NETWORKS: list[str] = []
 
 
-def site_settings(site: SiteConfig) -> dict[str, Any]:
-    """The settings one site's config overrides (applied with ``spider`` priority)."""
+def site_settings(site: SiteConfig, processes: int = 1) -> dict[str, Any]:
+    """The settings one site's config overrides (applied with ``spider`` priority).
+
+    ``processes`` crawl the site together; each spaces its requests to a host ``processes``
+    times ``crawl.delay`` apart, so the host sees one request per ``crawl.delay`` on average.
+    """
     crawl = site.crawl
     return {
         "USER_AGENT": crawl.user_agent,
         "CONCURRENT_REQUESTS": crawl.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency,
-        "DOWNLOAD_DELAY": crawl.delay,
+        "DOWNLOAD_DELAY": crawl.delay * processes,
         "DOWNLOAD_TIMEOUT": crawl.timeout,
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
         "DOWNLOAD_WARNSIZE": min(DOWNLOAD_WARNSIZE, crawl.max_page_bytes),
@@ -123,5 +139,7 @@ def site_settings(site: SiteConfig) -> dict[str, Any]:
         "LINKWAREHOUSE_RETRIES": crawl.retries,
         "LINKWAREHOUSE_RETRY_BACKOFF": crawl.retry_backoff,
         "LINKWAREHOUSE_RETRY_AFTER_MAX": crawl.retry_after_max,
+        "LINKWAREHOUSE_CRAWL_DELAY_MAX": crawl.crawl_delay_max,
+        "LINKWAREHOUSE_PROCESSES": processes,
         "LINKWAREHOUSE_ALLOW_PRIVATE_NETWORKS": list(crawl.allow_private_networks),
     }

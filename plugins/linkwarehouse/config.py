@@ -62,7 +62,14 @@ class CrawlLimits(_Strict):
         default=1.0, description="Seconds before the first retry of a 5xx/429; doubled per retry."
     )
     retry_after_max: Annotated[float, Field(ge=0)] = Field(
-        default=60.0, description="Longest Retry-After honoured; a longer one ends the retries."
+        default=60.0,
+        description="Longest Retry-After honoured (and longest pause of a host answering 429/503); "
+        "a longer one ends the retries.",
+    )
+    crawl_delay_max: Annotated[float, Field(ge=0, le=3600)] = Field(
+        default=10.0,
+        description="Longest robots.txt Crawl-delay honoured (seconds); 0 ignores Crawl-delay. "
+        "crawl.delay stays the floor.",
     )
     max_redirects: Annotated[int, Field(ge=0, le=50)] = 10
     max_url_length: Annotated[int, Field(ge=64)] = 2048

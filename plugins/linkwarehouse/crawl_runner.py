@@ -24,7 +24,15 @@ log = logging.getLogger(__name__)
 
 
 class CrawlFailed(RuntimeError):
-    """The crawl subprocess exited without publishing a complete crawl."""
+    """The crawl subprocess exited without publishing a complete crawl.
+
+    ``permanent`` says a retry cannot help (every start URL refused by the SSRF guard, robots.txt
+    or the site's scope): the task fails without its retries (dag_defaults.no_retry_when_permanent).
+    """
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 def crawl_id_for(moment: datetime) -> str:
@@ -76,9 +84,11 @@ def run_crawl(
         code = proc.wait()
     summary = _summary_from(tail)
     if code != 0 or not summary.get("published"):
+        reason = summary.get("abort_reason") or "no summary (see the output below)"
         raise CrawlFailed(
-            f"crawl of site {site!r} (crawl {crawl_id}) failed with exit code {code}; last output:\n"
-            + "\n".join(list(tail)[-15:])
+            f"crawl of site {site!r} (crawl {crawl_id}) was not published (exit code {code}): {reason}\n"
+            "last output:\n" + "\n".join(list(tail)[-15:]),
+            permanent=bool(summary.get("permanent")),
         )
     log.info(
         "published crawl %s of site %s: %s pages, %s links, %s errors, stop reason %s",

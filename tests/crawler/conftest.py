@@ -74,7 +74,10 @@ class SiteServer:
                 if route.delay:
                     time.sleep(route.delay)
                 body = route.body if isinstance(route.body, bytes) else server.fill(route.body).encode()
-                self.send_response(route.status)
+                if any(name.lower() == "date" for name, _value in route.headers):
+                    self.send_response_only(route.status)  # the route's own Date, not the clock's
+                else:
+                    self.send_response(route.status)
                 if route.content_type:
                     self.send_header("Content-Type", route.content_type)
                 for name, value in route.headers:

@@ -69,9 +69,31 @@ def test_external_and_excluded_urls_are_never_admitted() -> None:
     frontier = Frontier(Scope(["example.com"], exclude=["/private"]), max_pages=100, max_depth=10)
     assert not frontier.admit("http://other.org/", 1)
     assert not frontier.admit("http://example.com/private/x", 1)
-    assert frontier.admit("http://other.org/start", 0, seed=True)
-    assert (frontier.external, frontier.excluded, frontier.admitted) == (1, 1, 1)
+    assert (frontier.external, frontier.excluded, frontier.admitted) == (1, 1, 0)
     assert frontier.stop_reason == "finished"
+
+
+def test_start_urls_obey_the_scope_and_say_why_not() -> None:
+    scope = Scope(["example.com"], include=["/shop/"], exclude=["/shop/private"])
+    frontier = Frontier(scope, max_pages=100, max_depth=10, crawl_params=["page"])
+    seeds = [
+        "http://other.org/",
+        "http://www.example.com/shop/",
+        "http://example.com/shop/private/",
+        "http://example.com/blog/",
+        "http://example.com/shop/?sort=price",
+        "http://example.com/shop/?page=2",
+    ]
+    assert [frontier.admit(url, 0, seed=True) for url in seeds] == [False, True, False, False, False, True]
+    assert frontier.refused_seeds == {
+        "http://other.org/": "out_of_scope: host other.org is not within allowed_domains",
+        "http://example.com/shop/private/": "out_of_scope: excluded by urls.include / urls.exclude",
+        "http://example.com/blog/": "out_of_scope: excluded by urls.include / urls.exclude",
+        "http://example.com/shop/?sort=price": "out_of_scope: a query parameter is not in urls.crawl_params",
+    }
+    # Refused once: the same URL found again by a link is not a start URL refusal twice.
+    assert not frontier.admit("http://other.org/", 0, seed=True)
+    assert frontier.admitted == 2
 
 
 def test_max_pages_stops_admission() -> None:

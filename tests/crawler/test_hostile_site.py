@@ -118,7 +118,7 @@ CONFIG = """sites:
       max_page_bytes: 1048576
       max_redirects: 3
       retry_backoff: 0.05
-      retry_after_max: 5
+      retry_after_max: 2
       trap_max_pattern_urls: 3
       workers: {workers}
       allow_private_networks: ["127.0.0.1/32"]

@@ -32,6 +32,12 @@ def test_retry_delay_honours_retry_after(header: bytes | None, attempt: int, del
     assert retry_delay(header, attempt, 1.0, now=datetime(2026, 6, 1, tzinfo=UTC)) == delay
 
 
+def test_retry_after_date_is_read_on_the_servers_clock() -> None:
+    """The response's Date, not ours: a server 10 minutes behind still means "in 30 s"."""
+    header, date = b"Sun, 31 May 2026 23:50:30 GMT", b"Sun, 31 May 2026 23:50:00 GMT"
+    assert retry_delay(header, 0, 1.0, now=datetime(2026, 6, 1, tzinfo=UTC), date=date) == 30.0
+
+
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
@@ -62,9 +68,19 @@ def answer(
 @pytest.mark.parametrize(
     ("status", "attempt", "headers", "meta", "retried_after"),
     [
-        (503, 0, {"Retry-After": "7"}, {}, 7.0),
-        (503, 1, {}, {}, 1.0),  # backoff 0.5 * 2**1
+        # 429/503 paused the whole host (throttle.py): the retry waits in the host's slot, not here.
+        (503, 0, {"Retry-After": "7"}, {}, 0.0),
+        (429, 1, {}, {}, 0.0),
+        (500, 0, {"Retry-After": "7"}, {}, 7.0),
+        (502, 1, {}, {}, 1.0),  # backoff 0.5 * 2**1
         (429, 0, {"Retry-After": "3600"}, {}, None),  # longer than retry_after_max: recorded as is
+        (
+            429,
+            0,
+            {"Retry-After": "Mon, 01 Jun 2026 01:00:00 GMT", "Date": "Mon, 01 Jun 2026 00:00:00 GMT"},
+            {},
+            None,
+        ),  # an hour on the server's clock, whatever ours says
         (503, 2, {}, {}, None),  # retries used up
         (503, 0, {}, {"dont_retry": True}, None),
         (404, 0, {}, {}, None),
@@ -84,7 +100,7 @@ def test_which_answers_are_retried(
             request.url,
             attempt + 1,
             True,
-            [retried_after],
+            [retried_after] if retried_after else [],
         )
 
 

@@ -71,30 +71,47 @@ def crawl_pages(site: SiteServer, tmp_path: Path) -> tuple[Path, list[tuple]]:
 
 
 @pytest.mark.integration
-def test_robots_5xx_crawls_nothing_and_says_why(serve, tmp_path: Path) -> None:
-    site = serve(
+def test_robots_5xx_crawls_nothing_on_that_origin_and_says_why(serve, tmp_path: Path) -> None:
+    down = serve(
         {
             "/robots.txt": Route("oops", status=503, content_type="text/plain"),
             "/": html('<a href="/a">a</a>'),
         }
     )
-    lake, pages = crawl_pages(site, tmp_path)
-    assert pages == [(f"{site.base}/", None, "robots_unavailable: HTTP 503")]
-    assert site.requests == {"/robots.txt": 3}  # the 503 retried twice, then: disallow all
+    up = serve({"/robots.txt": Route("User-agent: *\n", content_type="text/plain"), "/": html("<p>up</p>")})
+    lake = tmp_path / "lake"
+    config = CONFIG.format(base=down.base).replace(f'"{down.base}/"', f'"{down.base}/", "{up.base}/"')
+    result = run_crawl(write_config(tmp_path / "sites.yaml", config), "robots", "r", lake)
+    assert result.returncode == 0, result.stderr[-3000:]
+    pages = [(p["url"], p["status"], p["error"]) for p in lake_rows(lake, "crawl/pages", "url")]
+    assert sorted(pages) == sorted(
+        [(f"{down.base}/", None, "robots_unavailable: HTTP 503"), (f"{up.base}/", 200, None)]
+    )
+    assert down.requests == {"/robots.txt": 3}  # the 503 retried twice, then: disallow all
     (run,) = lake_rows(lake, "crawl/runs", "crawl_id")
     assert (run["stop_reason"], run["stop_reasons"]) == ("robots_unavailable", ["robots_unavailable"])
     details = json.loads(run["stop_details"])
-    assert details["robots"] == {site.base: "robots_unavailable: HTTP 503 (disallow all)"}
+    assert details["robots"] == {
+        down.base: "robots_unavailable: HTTP 503 (disallow all)",
+        up.base: "HTTP 200",
+    }
 
 
 @pytest.mark.integration
-def test_robots_timeout_crawls_nothing(serve, tmp_path: Path) -> None:
+def test_robots_timeout_refuses_the_only_start_url(serve, tmp_path: Path) -> None:
     site = serve({"/robots.txt": Route("User-agent: *\n", content_type="text/plain", delay=2), "/": html("")})
-    _lake, pages = crawl_pages(site, tmp_path)
-    ((url, status, error),) = pages
-    assert (url, status) == (f"{site.base}/", None)
-    assert error.startswith("robots_unavailable: timeout: ")
+    lake = tmp_path / "lake"
+    config = write_config(tmp_path / "sites.yaml", CONFIG.format(base=site.base))
+    result = run_crawl(config, "robots", "r", lake)
+    assert result.returncode == 1
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["abort_reason"].startswith(
+        f"site 'robots': every start URL was refused, nothing was crawled or published: {site.base}/ "
+        "(robots_unavailable: timeout: "
+    )
+    assert summary["permanent"] is False  # a retry of the task may find robots.txt answering
     assert site.requests == {"/robots.txt": 1}
+    assert [path for path in lake.rglob("*") if path.is_file()] == []
 
 
 @pytest.mark.integration

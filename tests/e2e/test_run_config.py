@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from linkwarehouse.crawl_runner import run_crawl
+from linkwarehouse.crawl_runner import CrawlFailed, run_crawl
 from linkwarehouse.demo import DemoSiteServer, write_site
 from linkwarehouse.settings import Settings
 
@@ -32,16 +31,18 @@ def test_loopback_is_refused_unless_the_config_allows_it(tmp_path: Path, site_ur
     config.write_text(f"sites:\n  - name: local\n    start_urls: ['{site_url}/']\n")
     settings = settings_for(tmp_path, config)
 
-    summary = run_crawl("local", "20260101T000000Z", settings, config_path=config)
+    with pytest.raises(CrawlFailed) as failed:
+        run_crawl("local", "20260101T000000Z", settings, config_path=config)
 
-    assert (summary["pages"], summary["errors"], summary["published"]) == (1, 1, True)
-    rows = duckdb.sql(
-        f"select url, status, error from read_parquet('{settings.lake_root}/crawl/pages/*/*/*.parquet')"
-    ).fetchall()
-    assert len(rows) == 1
-    url, status, error = rows[0]
-    assert (url, status) == (f"{site_url}/", None)
-    assert error.startswith("ssrf_refused: 127.0.0.1")
+    message = str(failed.value)
+    assert message.startswith(
+        "crawl of site 'local' (crawl 20260101T000000Z) was not published (exit code 1): "
+        "site 'local': every start URL was refused, nothing was crawled or published: "
+        f"{site_url}/ (ssrf_refused: 127.0.0.1). ssrf_refused: not a public address; list its network "
+        "in crawl.allow_private_networks if the site is internal\n"
+    )
+    assert failed.value.permanent is True
+    assert [path for path in settings.lake_root.rglob("*") if path.is_file()] == []
 
 
 def test_loopback_is_crawled_when_allowed(tmp_path: Path, site_url: str) -> None:

@@ -11,6 +11,7 @@ Location is fetched as its own URL, so chains and loops stay visible.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections import Counter
@@ -31,11 +32,13 @@ from linkcrawler.failures import error_of
 from linkcrawler.frontier import Frontier, Verdict
 from linkcrawler.items import PageItem, RedirectItem, Row, SitemapItem
 from linkcrawler.known_urls import LATE_PHASES, late_phase_urls
-from linkcrawler.robots import RobotsBook
+from linkcrawler.robots import RobotsBook, RobotsRules
 from linkcrawler.scope import Scope, hostname_of
+from linkcrawler.seeds import StartUrls
 from linkcrawler.settings import site_settings
 from linkcrawler.sitemaps import SITEMAP_MAX_BYTES, SitemapError, parse_sitemap
 from linkcrawler.ssrf import AddressPolicy, install_policy, installed_resolver
+from linkcrawler.throttle import robots_parsed
 from linkwarehouse.config import ConfigError, SiteConfig, load_sites
 from linkwarehouse.lake import partition_dir
 from linkwarehouse.lake.schemas import CRAWL_PAGES
@@ -141,7 +144,11 @@ class SiteSpider(Spider):
         self.worker_index, self.workers = (int(part) for part in (worker or "0/1").split("/"))
         self.coordinator_path = coordinator
         self.remote: Any = None  # linkcrawler.remote.RemoteFrontier in a multi-process crawl
-        self.robots = RobotsBook(self._download, self.normalize)
+        self.robots = RobotsBook(self._download, self.normalize, self._robots_known)
+        self.start_outcomes = StartUrls(site, self.seed_urls)
+        #: Why the crawl fails without publishing anything (every start URL refused), if it does.
+        self.refused: str | None = None
+        self._closing: asyncio.Future[None] | None = None
         self.notes: Counter[str] = Counter()
         self._pending_sitemap_urls: dict[str, None] = {}
         self._sitemaps_requested: set[str] = set()
@@ -157,7 +164,7 @@ class SiteSpider(Spider):
                 f"site {spider.site_config.name!r}: JOBDIR resume is not supported; re-run the crawl id"
             )
         # Settings are still mutable here (frozen right after the spider is created).
-        crawler.settings.update(site_settings(spider.site_config), priority="spider")
+        crawler.settings.update(site_settings(spider.site_config, spider.workers), priority="spider")
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         install_policy(AddressPolicy(spider.site_config.crawl.allow_private_networks))
         if spider.coordinator_path:
@@ -169,6 +176,9 @@ class SiteSpider(Spider):
 
     async def _download(self, request: Request) -> Response:
         return await self.crawler.engine.download_async(request)
+
+    def _robots_known(self, rules: RobotsRules) -> None:
+        self.crawler.signals.send_catch_log(robots_parsed, rules=rules)
 
     @property
     def stop_reason(self) -> str:
@@ -212,12 +222,20 @@ class SiteSpider(Spider):
                     self.remote.offer(url, 0, "start", 0, seed=True)
                 elif self.frontier.offer(url, 0, "start", seed=True) is Verdict.FETCH:
                     yield self._page_request(PageMeta(url, 0, "start", 0))
+                elif url in self.frontier.refused_seeds:
+                    logger.warning("start URL %s refused: %s", url, self.frontier.refused_seeds[url])
+                    self.start_outcome(url, self.frontier.refused_seeds[url])
+                else:
+                    self._refuse_if(self.start_outcomes.skipped(url))
+            if self.refused is not None:
+                return
             for raw in self.site_config.sitemaps:
                 request = self._sitemap_request(self.normalize(raw), 0, "config", None, None)
                 if request is not None:
                     yield request
             if self.site_config.discover_sitemaps:
-                for origin in dict.fromkeys(ada_url.URL(url).origin for url in self.seed_urls):
+                in_scope = [url for url in self.seed_urls if self.frontier.scope_refusal(url) is None]
+                for origin in dict.fromkeys(ada_url.URL(url).origin for url in in_scope):
                     rules = await self.robots.rules(origin)
                     self.crawler.stats.inc_value(f"linkwarehouse/robots/status/{rules.status}")
                     for raw in rules.sitemaps:
@@ -249,7 +267,28 @@ class SiteSpider(Spider):
             "trap_suspected": meta.trap,
         }
 
+    def start_outcome(self, url: str, error: str | None) -> None:
+        """A start URL was fetched (``error`` None) or failed/refused: fail the crawl if all are refused."""
+        if self.remote is not None:
+            self.remote.start_outcome(url, error)
+        else:
+            self._refuse_if(self.start_outcomes.outcome(url, error))
+
+    def _refuse_if(self, failure: str | None) -> None:
+        if failure is None or self.refused is not None:
+            return
+        self.refused = failure
+        stats = self.crawler.stats
+        stats.set_value("linkwarehouse/abort_permanent", self.start_outcomes.permanent)
+        logger.error("%s", failure)
+        self._closing = asyncio.ensure_future(
+            self.crawler.engine.close_spider_async(reason="start_urls_refused")
+        )
+
     def parse_page(self, response: Response) -> Iterator[Request | PageItem | RedirectItem]:
+        meta: PageMeta = response.meta["lw_page"]
+        if meta.found_via == "start":
+            self.start_outcome(meta.url, None)
         try:
             yield from self._page_outputs(response)
         finally:
@@ -386,6 +425,8 @@ class SiteSpider(Spider):
         page["retries"] = failure.request.meta.get("lw_retries", 0)
         if page["error"].startswith("robots_unavailable"):
             self.notes["robots_unavailable"] += 1
+        if meta.found_via == "start":
+            self.start_outcome(meta.url, page["error"])
         if self.remote is not None:
             self.remote.page_done(error=True)
         yield PageItem(page)
