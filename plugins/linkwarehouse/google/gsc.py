@@ -1,11 +1,13 @@
 """Search Console ``searchanalytics.query`` -> ``gsc_pages`` and ``gsc_page_queries`` per day.
 
-Each day is queried twice (dimensions ``[page]`` and ``[page, query]``, ``type=web``, the
-site's ``dataState``) and paged with ``rowLimit`` (max 25,000) and ``startRow`` until a page
-comes back short. Rows stream into staging; both partitions are published only after both
-queries were paged to the end, so a failure leaves the previous version of the day in place.
-Search Console has no total row count: a key returned twice while paging is dropped once and
-counted in the manifest, so a day is never duplicated.
+First Google is asked whether the day is final (:mod:`linkwarehouse.google.freshness`); the
+answer flags every row (``provisional``) and both manifests (``freshness``). Then the day is
+queried twice (dimensions ``[page]`` and ``[page, query]``, ``type=web``, the site's
+``dataState``) and paged with ``rowLimit`` (max 25,000) and ``startRow`` until a page comes
+back short. Rows stream into staging; both partitions are published only after both queries
+were paged to the end, so a failure leaves the previous version of the day in place. Search
+Console has no total row count: a key returned twice while paging means the order shifted
+(a row was probably skipped), so the day is fetched again.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import logging
 import os
 from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Any
 
-from linkwarehouse.config import SiteConfig
+from linkwarehouse.config import GscSource, SiteConfig
 from linkwarehouse.google.errors import (
     CallStats,
     GoogleDataError,
@@ -25,6 +27,15 @@ from linkwarehouse.google.errors import (
     MalformedResponseError,
     RetryPolicy,
     call_with_retries,
+)
+from linkwarehouse.google.freshness import (
+    FINAL,
+    DayFreshness,
+    judge_day,
+    manifest_freshness,
+    pacific_today,
+    probe_body,
+    read_day_manifests,
 )
 from linkwarehouse.lake.schemas import GSC_PAGE_QUERIES, GSC_PAGES, LakeTable
 from linkwarehouse.lake.writer import PartitionWriter
@@ -57,7 +68,8 @@ def query_body(
     }
 
 
-def _validated(response: Any, dimensions: tuple[str, ...]) -> list[dict[str, Any]]:
+def _validated(response: Any, dimensions: tuple[str, ...]) -> dict[str, Any]:
+    """The response, once its rows are checked against the requested dimensions."""
     if not isinstance(response, dict):
         raise MalformedResponseError(f"searchanalytics.query returned {type(response).__name__}, not JSON")
     rows = response.get("rows", [])
@@ -67,7 +79,7 @@ def _validated(response: Any, dimensions: tuple[str, ...]) -> list[dict[str, Any
         keys = row.get("keys") if isinstance(row, dict) else None
         if not isinstance(keys, list) or len(keys) != len(dimensions):
             raise MalformedResponseError(f"searchanalytics.query row keys do not match {list(dimensions)}")
-    return rows
+    return response
 
 
 class _PageUrls:
@@ -93,23 +105,29 @@ def _fetch_into(
     common: dict[str, Any],
     page_url: _PageUrls,
     *,
-    data_state: str,
+    freshness: DayFreshness,
     row_limit: int,
     describe: str,
     policy: RetryPolicy,
     stats: CallStats,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], DayFreshness]:
+    """Page one query of the day into ``writer``; return paging details and the freshness seen."""
+    data_state = common["data_state"]
     seen: set[tuple[str, ...]] = set()
     start_row, api_pages, api_rows = 0, 0, 0
     query = "query" in dimensions
+    flags = {**common, "provisional": not freshness.final}
     while True:
         body = query_body(day, dimensions, data_state, row_limit, start_row)
-        rows = call_with_retries(
+        response = call_with_retries(
             lambda body=body: _validated(request(body), dimensions),
             describe=f"{describe} day {day}",
             policy=policy,
             stats=stats,
         )
+        if freshness.downgraded(response) is not freshness:
+            raise IncompleteDayError(f"{describe} day {day}: the day became provisional while paging")
+        rows = response.get("rows", [])
         api_pages += 1
         api_rows += len(rows)
         for row in rows:
@@ -126,7 +144,7 @@ def _fetch_into(
                 "impressions": round(row.get("impressions", 0)),
                 "ctr": float(row.get("ctr", 0.0)),
                 "position": float(row.get("position", 0.0)),
-                **common,
+                **flags,
             }
             if query:
                 record["query"] = key[1]
@@ -139,11 +157,12 @@ def _fetch_into(
                 f"{describe} day {day}: more than {MAX_ROWS_PER_QUERY} rows; paging never ends"
             )
     log.info("%s day %s: %s: %d rows in %d pages", describe, day, "+".join(dimensions), len(seen), api_pages)
-    return {
+    details = {
         "request": query_body(day, dimensions, data_state, row_limit),
         "api_pages": api_pages,
         "api_rows": api_rows,
     }
+    return details, freshness
 
 
 def extract_gsc_day(
@@ -155,7 +174,14 @@ def extract_gsc_day(
     policy: RetryPolicy | None = None,
     row_limit: int | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Fetch both queries of one day, then publish both partitions; return their manifests."""
+    """Ask Google whether the day is final, fetch both queries, publish both partitions.
+
+    Returns each table's manifest. A day Google has not finalised is published as provisional
+    (rows flagged) or, with ``data_state: final`` (no rows until final), as a provisional
+    partition without rows; :func:`~linkwarehouse.google.jobs.verify_published` fails on the
+    latter and later runs re-fetch both until final. A published final day is never replaced
+    by a provisional answer, nor a day with rows by an empty one.
+    """
     if site.gsc is None:
         raise ValueError(f"site {site.name!r} has no gsc config")
     policy = policy or RetryPolicy()
@@ -163,31 +189,48 @@ def extract_gsc_day(
     limit = min(row_limit or gsc.row_limit, MAX_ROW_LIMIT)
     describe = f"gsc site '{site.name}' property {gsc.site_url}"
     stats = CallStats()
-    fetched_at = datetime.now(UTC)
-    common = {
-        "data_state": gsc.data_state,
-        "search_type": SEARCH_TYPE,
-        "site_url": gsc.site_url,
-        "fetched_at": fetched_at,
-    }
+    fetched_at = policy.clock()
+    today = pacific_today(fetched_at)
     page_url = _PageUrls(site.normalizer())
+    partition = {"site": site.name, "date": day}
 
     def request(body: dict[str, Any]) -> Any:
         return service.searchanalytics().query(siteUrl=gsc.site_url, body=body).execute()
 
     def fetch_and_publish() -> dict[str, dict[str, Any]]:
-        """Page both queries of the day into staging; publish only when both are complete."""
+        """Judge the day, page both queries into staging; publish only when both are complete."""
+        freshness = call_with_retries(
+            lambda: judge_day(day, request(probe_body(date.fromisoformat(day), today)), today),
+            describe=f"{describe} day {day}",
+            policy=policy,
+            stats=stats,
+        )
+        log.info("%s day %s: Search Console reports it %s", describe, day, freshness.describe())
+        published = read_day_manifests(lake_root, (table for table, _ in QUERIES), site.name, day)
+        fetch = freshness.final or gsc.data_state == "all"
         with ExitStack() as stack:
             fetched = []
             for table, dimensions in QUERIES:
-                writer = stack.enter_context(
-                    PartitionWriter(lake_root, table, {"site": site.name, "date": day})
-                )
-                details = _fetch_into(
-                    writer, request, day, dimensions, common, page_url, data_state=gsc.data_state,
-                    row_limit=limit, describe=describe, policy=policy, stats=stats,
-                )  # fmt: skip
+                writer = stack.enter_context(PartitionWriter(lake_root, table, partition))
+                details: dict[str, Any] = {"request": None, "api_pages": 0, "api_rows": 0}
+                if fetch:
+                    details, freshness = _fetch_into(
+                        writer, request, day, dimensions, _common(gsc, fetched_at), page_url,
+                        freshness=freshness, row_limit=limit, describe=describe, policy=policy,
+                        stats=stats,
+                    )  # fmt: skip
                 fetched.append((table, writer, details))
+            day_rows = fetched[0][2]["api_rows"]  # the writer counts rows only once flushed
+            if freshness.final and day_rows == 0 and freshness.impressions > 0:
+                raise IncompleteDayError(
+                    f"{describe} day {day}: no page rows although the day has "
+                    f"{freshness.impressions} impressions"
+                )
+            kept = _kept_version(published, freshness, day_rows, f"{describe} day {day}")
+            if kept is not None:
+                for _, writer, _ in fetched:
+                    writer.abort()
+                return kept
             return {
                 table.name: writer.publish(
                     extra={
@@ -197,6 +240,7 @@ def extract_gsc_day(
                         "data_state": gsc.data_state,
                         "search_type": SEARCH_TYPE,
                         "row_limit": limit,
+                        **freshness.manifest(),
                         **details,
                         "calls": stats.to_json(),
                         "fetched_at": fetched_at.isoformat(),
@@ -214,9 +258,47 @@ def extract_gsc_day(
                 raise
             log.warning("%s; fetching the day again (attempt %d)", exc, attempt + 1)
     log.info(
-        "%s day %s: published %s",
+        "%s day %s: %s %s",
         describe,
         day,
-        ", ".join(f"{name} {m['rows']} rows" for name, m in manifests.items()),
+        "kept the published" if manifests[GSC_PAGES.name].get("kept") else "published",
+        ", ".join(f"{name} {m['rows']} rows ({manifest_freshness(m)})" for name, m in manifests.items()),
     )
     return manifests
+
+
+def _common(gsc: GscSource, fetched_at: datetime) -> dict[str, Any]:
+    return {
+        "data_state": gsc.data_state,
+        "search_type": SEARCH_TYPE,
+        "site_url": gsc.site_url,
+        "fetched_at": fetched_at,
+    }
+
+
+def _kept_version(
+    published: dict[str, dict[str, Any] | None], freshness: DayFreshness, rows: int, describe: str
+) -> dict[str, dict[str, Any]] | None:
+    """The published manifests when they must stay (see :func:`extract_gsc_day`), else ``None``.
+
+    An empty answer for a day published with rows is an error when Google calls the day final
+    (data past retention, a changed property): replacing it would turn traffic into zeros.
+    """
+    if any(manifest is None for manifest in published.values()):
+        return None
+    current = published[GSC_PAGES.name] or {}
+    keep = None
+    if not freshness.final and manifest_freshness(current) == FINAL:
+        keep = "Google now reports it not final; keeping the published final version"
+    elif rows == 0 and current.get("rows", 0) > 0:
+        if freshness.final:
+            raise GoogleDataError(
+                f"{describe}: Search Console returned no rows for a final day published with "
+                f"{current['rows']} rows; keeping the published version (data past Search Console's "
+                "16-month retention, or a property that lost data?)"
+            )
+        keep = f"no rows yet; keeping the published version with {current['rows']} rows"
+    if keep is None:
+        return None
+    log.warning("%s: %s", describe, keep)
+    return {name: {**manifest, "kept": True} for name, manifest in published.items() if manifest}
