@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from linkwarehouse.google import jobs
+from linkwarehouse.google import cli, jobs
 from linkwarehouse.google.credentials import GoogleAccess
 from linkwarehouse.google.errors import DayNotFinalError, GoogleDataError, MalformedResponseError, RetryPolicy
 from linkwarehouse.google.freshness import FINAL_AFTER_DAYS, judge_day, manifest_freshness
@@ -26,7 +26,7 @@ from linkwarehouse.google.standin import GoogleStandIn
 from linkwarehouse.google.standin_data import SiteModel
 from linkwarehouse.settings import Settings
 
-from .conftest import BASE, DAY, GSC_SITE, TODAY, make_site, manifest, read_partition
+from .conftest import BASE, DAY, GSC_SITE, TODAY, key_json, make_site, manifest, read_partition
 
 TABLES = {"gsc_pages": ("page",), "gsc_page_queries": ("page", "query")}
 
@@ -272,3 +272,37 @@ def test_malformed_freshness_answers_are_errors(response: Any, message: str) -> 
 def test_partitions_written_before_freshness_was_recorded(fields: dict[str, Any], state: str) -> None:
     # 2026-11-23T10:00Z is 02:00 on 11-23 in Pacific time: three days after 11-20.
     assert manifest_freshness({"day": DAY, **fields}) == state
+
+
+def test_cli_backfill_verifies_the_range(
+    tmp_path: Path, standin: GoogleStandIn, key_info: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    extra = {
+        "keyfile_dict": key_json(key_info),
+        "api_endpoint": standin.base_url,
+        "token_uri": standin.token_uri,
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT", json.dumps({"extra": extra}))
+    settings = settings_for(tmp_path)
+    monkeypatch.setenv("LINKWAREHOUSE_CONFIG", str(settings.config_path))
+    monkeypatch.setenv("LINKWAREHOUSE_LAKE", str(settings.lake_root))
+
+    # The CLI runs on the machine's clock; the freshness question's range then ends on or after the
+    # stand-in's today (2026-11-27), so the answers below hold whatever day the suite runs.
+    assert cli.main(["backfill", "gsc", "demo", "2026-11-19", "2026-11-20"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line.get("day"), line.get("freshness"), line.get("gsc_pages")) for line in lines[:2]] == [
+        ("2026-11-19", "final", 5), ("2026-11-20", "final", 5),
+    ]  # fmt: skip
+    assert lines[2] == {"site": "demo", "source": "gsc", "days": ["2026-11-19", "2026-11-20"],
+                        "provisional_days": []}  # fmt: skip
+
+    # With data_state final, 11-26 is not final for Search Console yet (first incomplete: 11-25).
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["backfill", "gsc", "demo", "2026-11-26", "2026-11-26"])
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err.startswith(
+        "error: gsc site 'demo': Search Console has not finalised 2026-11-26 "
+        "(first incomplete date 2026-11-25)"
+    )
