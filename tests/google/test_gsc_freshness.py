@@ -306,3 +306,36 @@ def test_cli_backfill_verifies_the_range(
         "error: gsc site 'demo': Search Console has not finalised 2026-11-26 "
         "(first incomplete date 2026-11-25)"
     )
+
+
+def test_a_refused_range_falls_back_to_asking_for_the_day_alone(
+    tmp_path: Path, standin: GoogleStandIn, access: GoogleAccess, model: SiteModel, policy: RetryPolicy
+) -> None:
+    def refuse_ranges(call: Any) -> str | None:
+        body = call.body
+        return "400" if body["dimensions"] == ["date"] and body["startDate"] != body["endDate"] else None
+
+    standin.reset(faults=refuse_ranges)
+    site = make_site(gsc={"site_url": GSC_SITE, "data_state": "all"})
+    for day in (DAY, "2026-11-26"):
+        extract_gsc_day(site, day, service=gsc_service(access), lake_root=tmp_path, policy=policy)
+    probes = [
+        (c.body["startDate"], c.body["endDate"], c.status)
+        for c in standin.calls
+        if c.body["dimensions"] == ["date"]
+    ]
+    assert probes == [
+        (DAY, "2026-11-27", 400), (DAY, DAY, 200),
+        ("2026-11-26", "2026-11-27", 400), ("2026-11-26", "2026-11-26", 200),
+    ]  # fmt: skip
+    # 11-20 alone carries no metadata (complete): final by age; 11-26 alone is incomplete: provisional.
+    old, fresh = manifest(tmp_path, "gsc_pages", DAY), manifest(tmp_path, "gsc_pages", "2026-11-26")
+    assert (old["freshness"], old["freshness_evidence"], old["first_incomplete_date"]) == (
+        "final",
+        "age",
+        None,
+    )
+    assert (fresh["freshness"], fresh["first_incomplete_date"]) == ("provisional", "2026-11-25")
+    assert lake_rows(tmp_path, "gsc_pages", "2026-11-26") == expected(
+        model, "gsc_pages", "2026-11-26", "all", True
+    )

@@ -19,17 +19,27 @@ whose manifest is not final are re-fetched by every later run until Google final
 from __future__ import annotations
 
 import json
+import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from linkwarehouse.google.errors import MalformedResponseError
+from linkwarehouse.google.errors import (
+    CallStats,
+    ErrorKind,
+    GoogleApiError,
+    MalformedResponseError,
+    RetryPolicy,
+    call_with_retries,
+)
 from linkwarehouse.lake.schemas import LakeTable
 from linkwarehouse.lake.writer import MANIFEST, partition_dir, read_manifest
+
+log = logging.getLogger(__name__)
 
 #: Search Console's days and "today" are Pacific time (America/Los_Angeles).
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -142,6 +152,37 @@ def judge_day(day: str | date, response: Any, today: date) -> DayFreshness:
         return DayFreshness(day, day < incomplete, incomplete, "first_incomplete_date", clicks, impressions)
     final = (today - day).days >= FINAL_AFTER_DAYS
     return DayFreshness(day, final, None, "age", clicks, impressions)
+
+
+def ask_google(
+    day: str,
+    today: date,
+    request: Callable[[dict[str, Any]], Any],
+    *,
+    describe: str,
+    policy: RetryPolicy,
+    stats: CallStats,
+) -> DayFreshness:
+    """Ask Search Console whether ``day`` is final (with the request's usual retries).
+
+    Should a server refuse the range to today as invalid, the day alone is asked: Google then
+    names a first incomplete date only for a day still incomplete, and a complete day is
+    judged by age.
+    """
+    body = probe_body(date.fromisoformat(day), today)
+    try:
+        return call_with_retries(
+            lambda: judge_day(day, request(body), today), describe=describe, policy=policy, stats=stats
+        )
+    except GoogleApiError as exc:
+        if exc.kind is not ErrorKind.INVALID or body["endDate"] == day:
+            raise
+        log.warning("%s: the freshness range to %s was refused (%s); asking for the day alone", describe,
+                    body["endDate"], exc)  # fmt: skip
+    single = {**body, "endDate": day}
+    return call_with_retries(
+        lambda: judge_day(day, request(single), today), describe=describe, policy=policy, stats=stats
+    )
 
 
 def manifest_freshness(manifest: Mapping[str, Any]) -> str:

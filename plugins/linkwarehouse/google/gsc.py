@@ -16,7 +16,7 @@ import logging
 import os
 from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from linkwarehouse.config import GscSource, SiteConfig
@@ -31,10 +31,9 @@ from linkwarehouse.google.errors import (
 from linkwarehouse.google.freshness import (
     FINAL,
     DayFreshness,
-    judge_day,
+    ask_google,
     manifest_freshness,
     pacific_today,
-    probe_body,
     read_day_manifests,
 )
 from linkwarehouse.lake.schemas import GSC_PAGE_QUERIES, GSC_PAGES, LakeTable
@@ -199,11 +198,8 @@ def extract_gsc_day(
 
     def fetch_and_publish() -> dict[str, dict[str, Any]]:
         """Judge the day, page both queries into staging; publish only when both are complete."""
-        freshness = call_with_retries(
-            lambda: judge_day(day, request(probe_body(date.fromisoformat(day), today)), today),
-            describe=f"{describe} day {day}",
-            policy=policy,
-            stats=stats,
+        freshness = ask_google(
+            day, today, request, describe=f"{describe} day {day}", policy=policy, stats=stats
         )
         log.info("%s day %s: Search Console reports it %s", describe, day, freshness.describe())
         published = read_day_manifests(lake_root, (table for table, _ in QUERIES), site.name, day)
