@@ -109,8 +109,8 @@ def _fetch_into(
     describe: str,
     policy: RetryPolicy,
     stats: CallStats,
-) -> tuple[dict[str, Any], DayFreshness]:
-    """Page one query of the day into ``writer``; return paging details and the freshness seen."""
+) -> dict[str, Any]:
+    """Page one query of the day into ``writer``; return the paging details for the manifest."""
     data_state = common["data_state"]
     seen: set[tuple[str, ...]] = set()
     start_row, api_pages, api_rows = 0, 0, 0
@@ -156,12 +156,11 @@ def _fetch_into(
                 f"{describe} day {day}: more than {MAX_ROWS_PER_QUERY} rows; paging never ends"
             )
     log.info("%s day %s: %s: %d rows in %d pages", describe, day, "+".join(dimensions), len(seen), api_pages)
-    details = {
+    return {
         "request": query_body(day, dimensions, data_state, row_limit),
         "api_pages": api_pages,
         "api_rows": api_rows,
     }
-    return details, freshness
 
 
 def extract_gsc_day(
@@ -203,6 +202,10 @@ def extract_gsc_day(
         )
         log.info("%s day %s: Search Console reports it %s", describe, day, freshness.describe())
         published = read_day_manifests(lake_root, (table for table, _ in QUERIES), site.name, day)
+        if not freshness.final and _all_final(published):
+            log.warning("%s day %s: Google now reports it not final; keeping the published final "
+                        "version", describe, day)  # fmt: skip
+            return _kept(published)
         fetch = freshness.final or gsc.data_state == "all"
         with ExitStack() as stack:
             fetched = []
@@ -210,7 +213,7 @@ def extract_gsc_day(
                 writer = stack.enter_context(PartitionWriter(lake_root, table, partition))
                 details: dict[str, Any] = {"request": None, "api_pages": 0, "api_rows": 0}
                 if fetch:
-                    details, freshness = _fetch_into(
+                    details = _fetch_into(
                         writer, request, day, dimensions, _common(gsc, fetched_at), page_url,
                         freshness=freshness, row_limit=limit, describe=describe, policy=policy,
                         stats=stats,
@@ -222,11 +225,10 @@ def extract_gsc_day(
                     f"{describe} day {day}: no page rows although the day has "
                     f"{freshness.impressions} impressions"
                 )
-            kept = _kept_version(published, freshness, day_rows, f"{describe} day {day}")
-            if kept is not None:
+            if _keeps_rows(published, freshness, day_rows, f"{describe} day {day}"):
                 for _, writer, _ in fetched:
                     writer.abort()
-                return kept
+                return _kept(published)
             return {
                 table.name: writer.publish(
                     extra={
@@ -272,29 +274,32 @@ def _common(gsc: GscSource, fetched_at: datetime) -> dict[str, Any]:
     }
 
 
-def _kept_version(
-    published: dict[str, dict[str, Any] | None], freshness: DayFreshness, rows: int, describe: str
-) -> dict[str, dict[str, Any]] | None:
-    """The published manifests when they must stay (see :func:`extract_gsc_day`), else ``None``.
+def _all_final(published: dict[str, dict[str, Any] | None]) -> bool:
+    return all(
+        manifest is not None and manifest_freshness(manifest) == FINAL for manifest in published.values()
+    )
 
-    An empty answer for a day published with rows is an error when Google calls the day final
-    (data past retention, a changed property): replacing it would turn traffic into zeros.
+
+def _keeps_rows(
+    published: dict[str, dict[str, Any] | None], freshness: DayFreshness, rows: int, describe: str
+) -> bool:
+    """Whether an empty answer must leave the published day with rows in place.
+
+    Not final yet: keep it (nothing new was learnt). Final: an error - replacing it would turn
+    traffic into zeros (data past retention, a property that lost data).
     """
-    if any(manifest is None for manifest in published.values()):
-        return None
     current = published[GSC_PAGES.name] or {}
-    keep = None
-    if not freshness.final and manifest_freshness(current) == FINAL:
-        keep = "Google now reports it not final; keeping the published final version"
-    elif rows == 0 and current.get("rows", 0) > 0:
-        if freshness.final:
-            raise GoogleDataError(
-                f"{describe}: Search Console returned no rows for a final day published with "
-                f"{current['rows']} rows; keeping the published version (data past Search Console's "
-                "16-month retention, or a property that lost data?)"
-            )
-        keep = f"no rows yet; keeping the published version with {current['rows']} rows"
-    if keep is None:
-        return None
-    log.warning("%s: %s", describe, keep)
+    if rows > 0 or current.get("rows", 0) == 0 or any(m is None for m in published.values()):
+        return False
+    if freshness.final:
+        raise GoogleDataError(
+            f"{describe}: Search Console returned no rows for a final day published with "
+            f"{current['rows']} rows; keeping the published version (data past Search Console's "
+            "16-month retention, or a property that lost data?)"
+        )
+    log.warning("%s: no rows yet; keeping the published version with %d rows", describe, current["rows"])
+    return True
+
+
+def _kept(published: dict[str, dict[str, Any] | None]) -> dict[str, dict[str, Any]]:
     return {name: {**manifest, "kept": True} for name, manifest in published.items() if manifest}
