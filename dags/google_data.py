@@ -3,13 +3,17 @@
 
 Generated for each site in `config/sites.yaml` with a `ga4:` or `gsc:` block (sites without
 one get no DAG). Every run re-fetches the last `lookback_days` (default 4) up to the day before
-its data interval ends, because Google revises recent days. One mapped task per day fetches
-every page of that day and publishes its `(site, date)` partitions atomically, replacing any
-earlier version; `verify` checks that every day is published and emits the site's Asset, which
+its data interval ends, because Google revises recent days; Search Console's window ends
+`min_age_days` earlier (4 with `data_state: final`, 2 with `all`) and also re-fetches every
+published day Google had not finalised, however old. One mapped task per day fetches every
+page of that day and publishes its `(site, date)` partitions atomically, replacing any earlier
+version; a quota wait longer than `max_sleep_seconds` frees the worker and reschedules the task
+for the time Google names. `verify` checks that every day is published - and, for Search
+Console, not an empty day Google has not finalised - and emits the site's Asset, which
 `warehouse_build` can be scheduled on. Set `catchup: true` and `start_date` in the site's
 block, or use `airflow backfill create`, to fill history (a backfill run fetches only its own
-day). Credentials come from the block's
-`conn_id` (Google connection style) or `GOOGLE_APPLICATION_CREDENTIALS`.
+day, plus provisional days). Credentials come from the block's `conn_id` (Google connection
+style) or `GOOGLE_APPLICATION_CREDENTIALS`.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from airflow.sdk import dag, get_current_context, task
 
 from linkwarehouse.assets import ga4_asset, gsc_asset
 from linkwarehouse.config import SiteConfig, load_sites
-from linkwarehouse.dag_defaults import default_args, no_retry_when_permanent
+from linkwarehouse.dag_defaults import default_args, no_retry_when_permanent, reschedule_when_asked
 from linkwarehouse.google import jobs
 from linkwarehouse.settings import load_settings
 
@@ -55,12 +59,13 @@ def google_dag(site: SiteConfig, source: jobs.Source):
 
         @task(max_active_tis_per_dagrun=2, execution_timeout=timedelta(hours=2))
         def extract(day: str) -> dict:
-            with no_retry_when_permanent():
+            with no_retry_when_permanent(), reschedule_when_asked(get_current_context()):
                 return jobs.extract_days(source, site.name, [day], settings=SETTINGS)[0]
 
         @task(outlets=[ASSETS[source](site.name)])
         def verify(days: list[str], extracted: list[dict]) -> dict:
-            return jobs.verify_published(source, site.name, days, SETTINGS)
+            with no_retry_when_permanent():
+                return jobs.verify_published(source, site.name, days, SETTINGS)
 
         days = window()
         verify(days, extract.expand(day=days))

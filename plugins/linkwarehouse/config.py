@@ -133,12 +133,16 @@ class _GoogleSource(_Strict):
 
     Recent days are revised by Google, so every run re-fetches the last ``lookback_days``.
     ``catchup``/``start_date`` decide whether Airflow backfills missed days from ``start_date``.
+    ``max_sleep_seconds``: the longest a task sleeps before retrying a request; a longer wait
+    (a quota that refills in 15 minutes, a long Retry-After) frees the worker and reschedules
+    the task for that time instead.
     """
 
     conn_id: str = "google_cloud_default"
     lookback_days: Annotated[int, Field(ge=1, le=90)] = 4
     catchup: bool = False
     start_date: date | None = None
+    max_sleep_seconds: Annotated[float, Field(ge=0, le=900)] = 180.0
 
 
 class Ga4Source(_GoogleSource):
@@ -147,9 +151,20 @@ class Ga4Source(_GoogleSource):
 
 
 class GscSource(_GoogleSource):
+    """Search Console. ``min_age_days``: a scheduled run's newest day is this many days before
+    the run's date (default 4 with ``data_state: final``, when Google has normally finalised
+    it; 2 with ``all``, the last day already over in Pacific time)."""
+
     site_url: Annotated[str, Field(pattern=r"^(sc-domain:[^\s/]+|https?://\S+)$")]
     data_state: Literal["final", "all"] = "final"
     row_limit: Annotated[int, Field(gt=0, le=25_000)] = 25_000
+    min_age_days: Annotated[int, Field(ge=1, le=30)] | None = None
+
+    @property
+    def newest_day_age(self) -> int:
+        if self.min_age_days is not None:
+            return self.min_age_days
+        return 4 if self.data_state == "final" else 2
 
 
 class Schedules(_Strict):

@@ -7,17 +7,22 @@ of sleeping through retry delays; schedulers keep the default of 2.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowRescheduleException
+
+log = logging.getLogger(__name__)
 
 OWNER = "linkwarehouse"
+#: How often one try of a task may hand its worker back before a long wait counts as a failure.
+MAX_RESCHEDULES = 8
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 RETRIES_ENV = "LINKWAREHOUSE_TASK_RETRIES"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
@@ -45,6 +50,31 @@ def no_retry_when_permanent() -> Iterator[None]:
         if getattr(exc, "permanent", False):
             raise AirflowFailException(str(exc)) from exc
         raise
+
+
+@contextmanager
+def reschedule_when_asked(
+    context: Mapping[str, Any], max_reschedules: int = MAX_RESCHEDULES
+) -> Iterator[None]:
+    """Free the worker when an error names a time to come back (``retry_at``), instead of sleeping.
+
+    The task becomes ``up_for_reschedule`` and Airflow starts it again at that time, without
+    using one of its retries - like a sensor in reschedule mode. After ``max_reschedules`` in a
+    row the error fails the try as usual, so the task's retries (and in the end a failed run)
+    take over instead of waiting forever.
+    """
+    try:
+        yield
+    except Exception as exc:
+        retry_at = getattr(exc, "retry_at", None)
+        if retry_at is None:
+            raise
+        count = int(context.get("task_reschedule_count") or 0)
+        if count >= max_reschedules:
+            log.error("%s; rescheduled %d times already, failing this try", exc, count)
+            raise
+        log.warning("%s; rescheduling (%d of %d)", exc, count + 1, max_reschedules)
+        raise AirflowRescheduleException(reschedule_date=retry_at) from exc
 
 
 def path_safe(run_id: str) -> str:

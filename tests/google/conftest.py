@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ from linkwarehouse.google.standin_data import PageModel, SiteModel
 from linkwarehouse.lake.writer import partition_dir
 
 TODAY = date(2026, 11, 27)
+#: The extractor's clock: noon on TODAY in Pacific time, Search Console's clock.
+NOW = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
 DAY = "2026-11-20"
 BASE = "http://127.0.0.1:8765/"
 PROPERTY = "123456"
@@ -99,6 +101,11 @@ def site() -> SiteConfig:
     return make_site(ga4={"property_id": PROPERTY}, gsc={"site_url": GSC_SITE})
 
 
+def clock() -> datetime:
+    """The extractor's "now" in tests: never the machine's clock."""
+    return NOW
+
+
 @pytest.fixture
 def sleeps() -> list[float]:
     """Waits the retry policy asked for, recorded instead of slept."""
@@ -116,6 +123,7 @@ def policy(sleeps: list[float]) -> RetryPolicy:
         hourly_quota_wait=1800.0,
         load_quota_wait=900.0,
         sleep=sleeps.append,
+        clock=clock,
     )
 
 

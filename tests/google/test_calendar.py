@@ -7,13 +7,14 @@ different clock dates must land identical numbers for the days of the same age.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
 
 from linkwarehouse.google import jobs
 from linkwarehouse.google.demo import start_demo_google
+from linkwarehouse.google.errors import RetryPolicy
 from linkwarehouse.settings import Settings
 
 from .conftest import read_partition
@@ -36,8 +37,10 @@ def pull(tmp_path: Path, today: date, monkeypatch: pytest.MonkeyPatch) -> dict[s
             tmp_path, config, tmp_path / "lake", tmp_path / "wh", tmp_path / "dbt", tmp_path / "s"
         )
         days = jobs.window("ga4", "demo", today.isoformat(), settings)
+        # The extractor's clock moves with the stand-in's today: Search Console freshness depends on it.
+        policy = RetryPolicy(clock=lambda: datetime.combine(today, time(20), UTC))
         for source in ("ga4", "gsc"):
-            jobs.extract_days(source, "demo", days, settings=settings)
+            jobs.extract_days(source, "demo", days, settings=settings, policy=policy)
     return {
         table: [
             sorted(

@@ -30,6 +30,19 @@ def test_defaults_and_overrides(tmp_path: Path) -> None:
     assert blog.ga4 is not None and blog.gsc is not None
     assert (blog.ga4.lookback_days, blog.ga4.catchup, blog.ga4.start_date) == (2, True, date(2026, 10, 1))
     assert (blog.gsc.data_state, blog.gsc.row_limit, blog.gsc.conn_id) == ("all", 1000, "gsc_blog")
+    # Newest Search Console day of a scheduled run: 4 days back when only final data count, 2 with all.
+    assert (shop.gsc.newest_day_age, blog.gsc.newest_day_age) == (4, 2)
+    assert (shop.ga4.max_sleep_seconds, shop.gsc.max_sleep_seconds) == (180.0, 180.0)
+
+
+def test_minimum_age_and_sleep_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "sites.yaml"
+    path.write_text(
+        "sites:\n  - name: shop\n    start_urls: ['https://shop.example/']\n"
+        "    gsc: {site_url: 'sc-domain:shop.example', min_age_days: 6, max_sleep_seconds: 0}\n"
+    )
+    gsc = load_sites(path).sites[0].gsc
+    assert gsc is not None and (gsc.newest_day_age, gsc.max_sleep_seconds) == (6, 0.0)
 
 
 GSC = "gsc: {site_url: 'sc-domain:x.example', "
@@ -49,6 +62,15 @@ GSC = "gsc: {site_url: 'sc-domain:x.example', "
             "ga4.page_size: Input should be less than or equal to 250000",
         ),
         ("ga4: {property_id: 'properties/1'}", "ga4.property_id: String should match pattern '^[0-9]+$'"),
+        (GSC + "min_age_days: 0}", "gsc.min_age_days: Input should be greater than or equal to 1"),
+        (
+            GSC + "max_sleep_seconds: .inf}",
+            "gsc.max_sleep_seconds: Input should be less than or equal to 900",
+        ),
+        (
+            "ga4: {property_id: '1', max_sleep_seconds: -1}",
+            "ga4.max_sleep_seconds: Input should be greater than",
+        ),
     ],
 )
 def test_errors_name_file_site_and_key(tmp_path: Path, block: str, message: str) -> None:

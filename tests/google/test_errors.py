@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +20,18 @@ from linkwarehouse.google.errors import (
     GoogleApiError,
     IncompleteDayError,
     MalformedResponseError,
+    RetryLater,
     RetryPolicy,
     classify,
+    parse_retry_after,
 )
 from linkwarehouse.google.ga4 import extract_ga4_day
 from linkwarehouse.google.gsc import extract_gsc_day
 from linkwarehouse.google.services import ga4_service, gsc_service
-from linkwarehouse.google.standin import FAULTS, GA4, GSC, ApiFailure, GoogleStandIn
+from linkwarehouse.google.standin import FAULTS, GA4, GSC, ApiFailure, Fault, GoogleStandIn
 from linkwarehouse.lake.writer import STAGING
 
-from .conftest import DAY, GSC_SITE, PROPERTY, make_site, manifest, read_partition
+from .conftest import DAY, GSC_SITE, NOW, PROPERTY, make_site, manifest, read_partition
 
 
 def http_error(status: int, body: dict[str, Any]) -> HttpError:
@@ -102,6 +106,7 @@ def clean_rows(lake: Path, table: str) -> list[dict[str, Any]]:
 def test_ga4_faults_end_in_the_same_complete_partition(
     tmp_path: Path, standin: GoogleStandIn, access: GoogleAccess, policy: RetryPolicy, sleeps: list[float]
 ) -> None:
+    policy = replace(policy, max_inline_wait=3600.0)  # a deployment that lets workers sleep long
     site = make_site(ga4={"property_id": PROPERTY, "page_size": 2})
     service = ga4_service(access)
     extract_ga4_day(site, DAY, service=service, lake_root=tmp_path / "clean", policy=policy)
@@ -123,6 +128,7 @@ def test_ga4_faults_end_in_the_same_complete_partition(
 def test_gsc_faults_end_in_the_same_complete_partitions(
     tmp_path: Path, standin: GoogleStandIn, access: GoogleAccess, policy: RetryPolicy, sleeps: list[float]
 ) -> None:
+    policy = replace(policy, max_inline_wait=3600.0)
     site = make_site(gsc={"site_url": GSC_SITE, "row_limit": 2})
     service = gsc_service(access)
     extract_gsc_day(site, DAY, service=service, lake_root=tmp_path / "clean", policy=policy)
@@ -145,7 +151,7 @@ def test_dropped_connections_are_retried(
     standin.reset(faults={1: "drop", 2: "drop", 3: "drop"})
     result = extract_gsc_day(site, DAY, service=gsc_service(access), lake_root=tmp_path, policy=policy)
     # httplib2 resends once by itself; the second drop surfaces as RemoteDisconnected and is retried
-    assert [c.status for c in standin.calls] == [None, None, None, 200, 200]
+    assert [c.status for c in standin.calls] == [None, None, None, 200, 200, 200]
     assert result["gsc_pages"]["rows"] == 5
     assert result["gsc_pages"]["calls"]["retries"] == {"server": 1}
 
@@ -309,3 +315,121 @@ def test_row_count_changing_while_paging_refetches_the_day(tmp_path: Path, site,
         extract_ga4_day(site, "2026-11-21", service=_ShiftingReport(shifts=5), lake_root=tmp_path,
                         policy=policy, page_size=2)  # fmt: skip
     assert not (tmp_path / "ga4_pages" / "site=demo" / "date=2026-11-21").exists()
+
+
+# Retry-After and waits too long to sleep in a worker ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        ("2", 2.0),
+        (" 120 ", 120.0),
+        ("0", 0.0),
+        ("Fri, 27 Nov 2026 20:00:07 GMT", datetime(2026, 11, 27, 20, 0, 7, tzinfo=UTC)),
+        ("Friday, 27-Nov-26 20:00:07 GMT", datetime(2026, 11, 27, 20, 0, 7, tzinfo=UTC)),
+        ("-1", None),
+        ("1.5", None),
+        ("\u0663", None),  # an Arabic-Indic digit is not delay-seconds
+        ("soon", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_retry_after_is_seconds_or_an_http_date(value: str | None, parsed: Any) -> None:
+    assert parse_retry_after(value) == parsed
+
+
+def gsc_day(tmp_path: Path, access: GoogleAccess, policy: RetryPolicy, site=None) -> dict[str, Any]:
+    site = site or make_site(gsc={"site_url": GSC_SITE})
+    return extract_gsc_day(site, DAY, service=gsc_service(access), lake_root=tmp_path, policy=policy)
+
+
+def test_retry_after_seconds_replace_the_default_wait(
+    tmp_path: Path, standin: GoogleStandIn, access: GoogleAccess, policy: RetryPolicy, sleeps: list[float]
+) -> None:
+    standin.reset(faults={2: Fault("429", retry_after="2")})
+    result = gsc_day(tmp_path, access, policy)
+    assert [(c.status, c.retry_after) for c in standin.calls[:3]] == [(200, None), (429, "2"), (200, None)]
+    assert sleeps == [2.0]  # not the 30 s default for a rate limit
+    assert result["gsc_pages"]["calls"]["waited_seconds"] == 2.0
+
+
+@pytest.mark.parametrize(
+    ("header", "wait"),
+    [("Fri, 27 Nov 2026 20:00:07 GMT", 7.0), ("Fri, 27 Nov 2026 19:59:00 GMT", 0.0)],
+)
+def test_retry_after_http_dates_are_honoured(
+    tmp_path: Path, standin: GoogleStandIn, access: GoogleAccess, site, policy: RetryPolicy,
+    sleeps: list[float], header: str, wait: float,
+) -> None:  # fmt: skip
+    standin.reset(faults={1: Fault("429", retry_after=header)})  # the clock says 20:00:00 UTC
+    extract_ga4_day(site, DAY, service=ga4_service(access), lake_root=tmp_path, policy=policy)
+    assert [c.status for c in standin.calls] == [429, 200, 200]
+    assert sleeps == [wait]
+
+
+def test_retry_info_in_the_error_body_counts_like_retry_after(policy: RetryPolicy) -> None:
+    details = [
+        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "RATE_LIMIT_EXCEEDED"},
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1.5s"},
+    ]
+    error = http_error(429, {"error": {"code": 429, "message": "Slow down.", "status": EXHAUSTED,
+                                       "details": details}})  # fmt: skip
+    classified = classify(error)
+    assert classified is not None and classified.retry_after == 1.5
+    assert policy.wait(classified.kind, 1, classified.retry_after) == 1.5
+    with_header = HttpError(httplib2.Response({"status": "429", "retry-after": "4"}), error.content, uri="x")
+    assert classify(with_header).retry_after == 4.0  # the header wins over the body
+
+
+def test_a_long_retry_after_is_capped_and_frees_the_worker(
+    tmp_path: Path, standin: GoogleStandIn, access: GoogleAccess, policy: RetryPolicy, sleeps: list[float]
+) -> None:
+    standin.reset(faults={1: Fault("503", retry_after="86400")})
+    with pytest.raises(RetryLater) as err:
+        gsc_day(tmp_path, access, policy)
+    assert str(err.value) == (
+        f"gsc site 'demo' property {GSC_SITE} day {DAY}: HTTP 503 backendError: The service is currently "
+        "unavailable. [server; Google asks to wait 3600s, longer than the 180s a worker may sleep: worker "
+        "released, retry after 21:00:00 UTC on 2026-11-27]"
+    )
+    assert err.value.retry_at == NOW + timedelta(hours=1) and err.value.wait_seconds == 3600.0
+    assert not err.value.permanent
+    assert sleeps == [] and len(standin.calls) == 1
+    assert not (tmp_path / "gsc_pages").exists() and not list((tmp_path / STAGING).rglob("*.parquet"))
+
+
+@pytest.mark.parametrize(
+    ("source", "error", "retry_at"),
+    [
+        ("gsc", "HTTP 403 quotaExceeded: Quota Exceeded [quota_load; the wait for this error is 900s",
+         "20:15:00"),
+        ("ga4", "HTTP 429 RESOURCE_EXHAUSTED: Exhausted property tokens per hour. These quota tokens will "
+                "return in under an hour. [quota_hourly; the wait for this error is 1800s", "20:30:00"),
+    ],
+)  # fmt: skip
+def test_quota_waits_free_the_worker_at_once(
+    tmp_path: Path, standin: GoogleStandIn, access: GoogleAccess, site, policy: RetryPolicy,
+    sleeps: list[float], source: str, error: str, retry_at: str,
+) -> None:  # fmt: skip
+    standin.reset(faults={1: "quota"})
+    extract = extract_ga4_day if source == "ga4" else extract_gsc_day
+    service = ga4_service(access) if source == "ga4" else gsc_service(access)
+    property_id = PROPERTY if source == "ga4" else GSC_SITE
+    with pytest.raises(RetryLater) as err:
+        extract(site, DAY, service=service, lake_root=tmp_path, policy=policy)
+    assert str(err.value) == (
+        f"{source} site 'demo' property {property_id} day {DAY}: {error}, longer than the 180s a worker "
+        f"may sleep: worker released, retry after {retry_at} UTC on 2026-11-27]"
+    )
+    assert sleeps == [] and len(standin.calls) == 1  # one request, no 15-minute sleeps
+
+
+def test_a_short_retry_after_on_a_quota_error_is_slept(
+    tmp_path: Path, standin: GoogleStandIn, access: GoogleAccess, policy: RetryPolicy, sleeps: list[float]
+) -> None:
+    standin.reset(faults={1: Fault("quota", retry_after="60")})
+    result = gsc_day(tmp_path, access, policy)
+    assert sleeps == [60.0] and result["gsc_pages"]["rows"] == 5
+    assert result["gsc_pages"]["calls"]["retries"] == {"quota_load": 1}

@@ -1,4 +1,7 @@
-"""Search Console -> gsc_pages + gsc_page_queries: startRow paging, dataState, properties, 300k rows."""
+"""Search Console -> gsc_pages + gsc_page_queries: startRow paging, properties, 300k rows.
+
+Freshness (final / provisional days) has its own module, test_gsc_freshness.py.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from linkwarehouse.google.standin_data import PageModel, SiteModel
 from linkwarehouse.lake.schemas import GSC_PAGE_QUERIES
 from linkwarehouse.lake.writer import STAGING, partition_dir
 
-from .conftest import DAY, GSC_SITE, TODAY, make_site, manifest, read_partition
+from .conftest import DAY, GSC_SITE, NOW, TODAY, make_site, manifest, read_partition
 
 
 def rows_of(
@@ -55,25 +58,33 @@ def test_both_tables_are_paged_until_a_short_page(
     assert pages[0] == {
         "page_url": "http://127.0.0.1:8765/", "page": "http://127.0.0.1:8765/", "clicks": 475,
         "impressions": 2812, "ctr": 475 / 2812, "position": 1.53, "data_state": "final",
-        "search_type": "web", "site_url": GSC_SITE, "fetched_at": pages[0]["fetched_at"],
+        "search_type": "web", "site_url": GSC_SITE, "fetched_at": NOW, "provisional": False,
     }  # fmt: skip
     striking = next(r for r in pages if r["page"].endswith("/running/tempo-runs/"))
     assert 11 <= striking["position"] <= 20 and striking["impressions"] > 1000
 
-    starts = [(tuple(c.body["dimensions"]), c.body["startRow"]) for c in standin.calls]
+    # First the freshness question (daily totals from the day to Search Console's today), then paging.
+    assert standin.calls[0].body == {
+        "startDate": DAY, "endDate": "2026-11-27", "dimensions": ["date"], "type": "web", "dataState": "all",
+        "aggregationType": "auto", "rowLimit": 25_000,
+    }  # fmt: skip
+    starts = [(tuple(c.body["dimensions"]), c.body["startRow"]) for c in standin.calls[1:]]
     assert starts == [(("page",), 0), (("page",), 2), (("page",), 4)] + [
         (("page", "query"), n) for n in range(0, 26, 2)
     ]
-    body = standin.calls[0].body
+    body = standin.calls[1].body
     assert body == {
         "startDate": DAY, "endDate": DAY, "dimensions": ["page"], "type": "web", "dataState": "final",
         "aggregationType": "auto", "rowLimit": 2, "startRow": 0,
     }  # fmt: skip
-    assert standin.calls[0].path == "/webmasters/v3/sites/sc-domain%3A127.0.0.1/searchAnalytics/query"
+    assert {c.path for c in standin.calls} == {
+        "/webmasters/v3/sites/sc-domain%3A127.0.0.1/searchAnalytics/query"
+    }
     assert result["gsc_pages"]["rows"] == 5 and result["gsc_page_queries"]["rows"] == 25
     saved = manifest(tmp_path, "gsc_page_queries")
     assert saved["api_pages"] == 13 and saved["api_rows"] == 25
     assert saved["request"]["dimensions"] == ["page", "query"] and saved["row_limit"] == 2
+    assert saved["calls"]["requests"] == 1 + 3 + 13
 
 
 @pytest.mark.parametrize(
@@ -100,20 +111,6 @@ def test_domain_and_url_prefix_properties(
     ]
 
 
-@pytest.mark.parametrize(("data_state", "share"), [("final", 0.0), ("all", 0.6)])
-def test_data_state_decides_whether_fresh_days_have_rows(
-    tmp_path: Path, standin: GoogleStandIn, access: GoogleAccess, model: SiteModel, policy: RetryPolicy,
-    data_state: str, share: float,
-) -> None:  # fmt: skip
-    fresh = "2026-11-26"  # yesterday for the stand-in: partial data only
-    site = make_site(gsc={"site_url": GSC_SITE, "data_state": data_state})
-    extract_gsc_day(site, fresh, service=gsc_service(access), lake_root=tmp_path, policy=policy)
-    assert {c.body["dataState"] for c in standin.calls} == {data_state}
-    assert model.gsc_available(fresh, data_state, TODAY) == share
-    assert lake_rows(tmp_path, "gsc_pages", fresh) == rows_of(model, ("page",), data_state, fresh)
-    assert manifest(tmp_path, "gsc_pages", fresh)["rows"] == (5 if share else 0)
-
-
 class _OverlappingPages:
     """A fake client whose second page repeats the last row of the first (unstable paging).
 
@@ -135,6 +132,9 @@ class _OverlappingPages:
         return self
 
     def execute(self) -> dict[str, Any]:
+        if self.body["dimensions"] == ["date"]:  # the freshness question: final since 11-25
+            return {"rows": [{"keys": [DAY], "clicks": 4, "impressions": 8, "ctr": 0.5, "position": 3.0}],
+                    "metadata": {"firstIncompleteDate": "2026-11-25"}}  # fmt: skip
         if self.body["startRow"] == 0 and self.body["dimensions"] == ["page"]:
             self.passes += 1
         pages = self.OVERLAPPING if self.passes <= self.unstable_passes else self.STABLE

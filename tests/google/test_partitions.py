@@ -47,7 +47,8 @@ def test_last_complete_day(interval_end: Any, expected: str) -> None:
 def test_refresh_window_re_fetches_the_last_n_days() -> None:
     assert refresh_window("2026-11-28", 4) == ["2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]
     assert refresh_window("2026-03-01", 1) == ["2026-02-28"]
-    with pytest.raises(GoogleDataError, match="lookback_days must be >= 1"):
+    assert refresh_window("2026-03-01", 2, newest_day_age=4) == ["2026-02-24", "2026-02-25"]
+    with pytest.raises(GoogleDataError, match="lookback_days and newest_day_age must be >= 1, got 0 and 1"):
         refresh_window("2026-03-01", 0)
 
 
@@ -68,10 +69,31 @@ def settings(tmp_path: Path) -> Settings:
 
 def test_windows_use_each_sources_lookback(settings: Settings) -> None:
     assert jobs.window("ga4", "demo", "2026-11-28", settings) == ["2026-11-25", "2026-11-26", "2026-11-27"]
-    assert jobs.window("gsc", "demo", "2026-11-28", settings)[0] == "2026-11-24"
+    # Search Console with data_state final: the newest day is 4 days old, one Google has finalised.
+    assert jobs.window("gsc", "demo", "2026-11-28", settings) == [
+        "2026-11-21", "2026-11-22", "2026-11-23", "2026-11-24",
+    ]  # fmt: skip
     assert jobs.window("gsc", "demo", "2026-11-28", settings, backfill=True) == ["2026-11-27"]
     with pytest.raises(GoogleDataError, match="site 'plain' has no ga4 config"):
         jobs.window("ga4", "plain", "2026-11-28", settings)
+
+
+@pytest.mark.parametrize(
+    ("gsc", "expected"),
+    [
+        ({"data_state": "all"}, ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26"]),
+        ({"data_state": "all", "min_age_days": 1, "lookback_days": 2}, ["2026-11-26", "2026-11-27"]),
+        ({"data_state": "final", "min_age_days": 6, "lookback_days": 1}, ["2026-11-22"]),
+    ],
+)
+def test_search_console_windows_end_at_the_minimum_age(
+    tmp_path: Path, gsc: dict[str, Any], expected: list[str]
+) -> None:
+    config = tmp_path / "sites.yaml"
+    site = {"name": "demo", "start_urls": [BASE], "gsc": {"site_url": GSC_SITE, **gsc}}
+    config.write_text(json.dumps({"sites": [site]}))
+    settings = Settings(tmp_path, config, tmp_path / "lake", tmp_path / "wh", tmp_path / "dbt", tmp_path)
+    assert jobs.window("gsc", "demo", "2026-11-28", settings) == expected
 
 
 def published_rows(lake: Path, table: str) -> int:

@@ -17,7 +17,7 @@ from linkwarehouse.google.demo import start_demo_google
 from linkwarehouse.google.errors import ErrorKind, GoogleApiError, RetryPolicy
 from linkwarehouse.google.ga4 import extract_ga4_day
 from linkwarehouse.google.services import ga4_service
-from linkwarehouse.google.standin import GoogleStandIn, new_service_account_key
+from linkwarehouse.google.standin import Fault, GoogleStandIn, new_service_account_key
 from linkwarehouse.google.standin_data import MISSING_PATH, SiteModel, demo_model
 from linkwarehouse.settings import Settings
 
@@ -221,3 +221,56 @@ def test_start_demo_google_serves_the_pipeline(tmp_path: Path, monkeypatch: pyte
     assert all(gsc[base.rstrip("/") + path]["impressions"] > 0 for path in orphans)
     assert len(striking) >= 20
     assert sum(1 for path in striking if gsc[base.rstrip("/") + path]["position"] > 10) >= len(striking) - 2
+
+
+def gsc_date_body(start: str, end: str, data_state: str, dimensions: list[str] | None = None) -> dict:
+    return {"startDate": start, "endDate": end, "dimensions": dimensions or ["date"],
+            "dataState": data_state, "rowLimit": 100}  # fmt: skip
+
+
+def test_search_console_freshness_metadata_follows_googles_rules(standin_factory, model: SiteModel) -> None:
+    server = standin_factory(gsc={GSC_SITE: model}, require_auth=False)
+
+    def query(body: dict) -> dict:
+        status, raw = post(server, GSC_PATH, body)
+        assert status == 200
+        return json.loads(raw)
+
+    fresh = query(gsc_date_body("2026-11-20", "2026-11-27", "all"))
+    # Days until 11-24 are final, 11-25 and 11-26 fresh (partial), 11-27 ("today") has nothing yet.
+    assert fresh["metadata"] == {"firstIncompleteDate": "2026-11-25"}
+    assert fresh["responseAggregationType"] == "byProperty"
+    assert [row["keys"] for row in fresh["rows"]] == [[f"2026-11-{d}"] for d in range(20, 27)]
+    pages = model.gsc_rows("2026-11-25", ("page",), "all", TODAY)
+    day = next(row for row in fresh["rows"] if row["keys"] == ["2026-11-25"])
+    assert (day["clicks"], day["impressions"]) == (
+        sum(r.clicks for r in pages),
+        sum(r.impressions for r in pages),
+    )
+    # Only with dataState all, date among the dimensions, and a range that holds incomplete days.
+    final = query(gsc_date_body("2026-11-20", "2026-11-27", "final"))
+    assert "metadata" not in final and [row["keys"] for row in final["rows"]][-1] == ["2026-11-24"]
+    assert "metadata" not in query(gsc_date_body("2026-11-20", "2026-11-24", "all"))
+    assert "metadata" not in query(gsc_date_body("2026-11-25", "2026-11-25", "all", ["page"]))
+    by_page = query(gsc_date_body("2026-11-25", "2026-11-26", "all", ["page", "date"]))
+    assert by_page["metadata"] == {"firstIncompleteDate": "2026-11-25"}
+    assert by_page["responseAggregationType"] == "byPage"
+    assert {tuple(row["keys"][1:]) for row in by_page["rows"]} == {("2026-11-25",), ("2026-11-26",)}
+    status, raw = post(server, GSC_PATH, gsc_date_body("2026-11-26", "2026-11-25", "all"))
+    assert status == 400 and json.loads(raw)["error"]["message"] == "endDate must not be before startDate."
+
+
+def test_faults_carry_retry_after_headers(standin_factory, model: SiteModel) -> None:
+    when = "Fri, 27 Nov 2026 20:00:07 GMT"
+    server = standin_factory(
+        gsc={GSC_SITE: model}, require_auth=False, faults={1: Fault("quota", retry_after=when), 2: "429"}
+    )
+    headers = []
+    for _ in range(3):
+        request = urllib.request.Request(server.base_url + GSC_PATH, data=json.dumps(GSC_BODY).encode())
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                headers.append((response.status, response.headers.get("Retry-After")))
+        except urllib.error.HTTPError as err:
+            headers.append((err.code, err.headers.get("Retry-After")))
+    assert headers == [(403, when), (429, None), (200, None)]

@@ -380,6 +380,19 @@ def screaming_frog_reference(demo: Demo, crawl_id: str) -> dict[str, float]:
     return dict(zip(eligible, scores, strict=True))
 
 
+def test_provisional_search_console_days_are_flagged_per_crawl(demo: Demo) -> None:
+    # The stand-in finalises a day 3 days after it (its first incomplete day is 2 days ago): of the
+    # extracted days (40, 3 and 2 days ago) only the newest is provisional, and both crawls'
+    # windows (the 28 days before today) hold it and the final day before it.
+    kpis = demo.rows(
+        "select crawl_id, gsc_provisional_days, gsc_window_has_provisional_days from site_kpis order by 1"
+    )
+    assert kpis == [
+        {"crawl_id": "v1", "gsc_provisional_days": 1, "gsc_window_has_provisional_days": True},
+        {"crawl_id": "v2", "gsc_provisional_days": 1, "gsc_window_has_provisional_days": True},
+    ]
+
+
 @pytest.mark.parametrize("version", [1, 2])
 def test_equity_variant_equals_an_independent_weighted_pagerank(demo: Demo, version: int) -> None:
     crawl_id = demo.crawl_ids[version]

@@ -1,6 +1,7 @@
 -- One row per published crawl: the window of GA4 / Search Console days joined to it - the
--- `google_window_days` (28) days ending the day before the crawl started (UTC) - and how many
--- of those days each source has data for (0 = no data: the page metrics are null, not 0).
+-- `google_window_days` (28) days ending the day before the crawl started (UTC) - how many
+-- of those days each source has data for (0 = no data: the page metrics are null, not 0) and
+-- how many Search Console days of it Google had not finalised yet (provisional numbers).
 
 with
 
@@ -25,8 +26,13 @@ ga4_days as (
 
 gsc_days as (
 
-    select distinct site, report_date
+    select
+        site,
+        report_date,
+        bool_or(is_provisional) as is_provisional
+
     from {{ ref('stg_gsc__pages') }}
+    group by site, report_date
 
 ),
 
@@ -43,7 +49,12 @@ ga4_coverage as (
 
 gsc_coverage as (
 
-    select crawls.site, crawls.crawl_id, count(gsc_days.report_date) as gsc_days
+    select
+        crawls.site,
+        crawls.crawl_id,
+        count(gsc_days.report_date) as gsc_days,
+        count(gsc_days.report_date) filter (where gsc_days.is_provisional) as gsc_provisional_days
+
     from crawls
     left join gsc_days
         on crawls.site = gsc_days.site
@@ -60,7 +71,8 @@ final as (
         crawls.window_start,
         crawls.window_end,
         ga4_coverage.ga4_days,
-        gsc_coverage.gsc_days
+        gsc_coverage.gsc_days,
+        gsc_coverage.gsc_provisional_days
 
     from crawls
     inner join ga4_coverage

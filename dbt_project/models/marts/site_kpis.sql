@@ -1,6 +1,7 @@
 -- One row per published crawl (grain: site, crawl_id): the site-level history that trends and
--- alerts read - size, orphans, depth distribution, link hygiene counts, equity concentration
--- and the traffic that lands on orphans. Definitions in link_definitions ("Site KPIs").
+-- alerts read - size, orphans, depth distribution, link hygiene counts, equity concentration,
+-- the traffic that lands on orphans and whether the Search Console window is still provisional.
+-- Definitions in link_definitions ("Site KPIs").
 
 with
 
@@ -13,6 +14,12 @@ crawls as (
 pages as (
 
     select * from {{ ref('page_link_metrics') }}
+
+),
+
+google_windows as (
+
+    select * from {{ ref('int_crawl_google_windows') }}
 
 ),
 
@@ -164,7 +171,12 @@ final as (
         cast(
             case when page_stats.has_gsc then coalesce(page_stats.orphan_gsc_impressions_28d, 0) end as bigint
         )
-            as orphan_gsc_impressions_28d
+            as orphan_gsc_impressions_28d,
+        -- Null when the window has no Search Console data at all, like the gsc metrics.
+        cast(case when google_windows.gsc_days > 0 then google_windows.gsc_provisional_days end as bigint)
+            as gsc_provisional_days,
+        case when google_windows.gsc_days > 0 then google_windows.gsc_provisional_days > 0 end
+            as gsc_window_has_provisional_days
 
     from crawls
     inner join page_stats
@@ -179,6 +191,9 @@ final as (
     left join events
         on crawls.site = events.site
         and crawls.crawl_id = events.crawl_id
+    left join google_windows
+        on crawls.site = google_windows.site
+        and crawls.crawl_id = google_windows.crawl_id
 
 )
 

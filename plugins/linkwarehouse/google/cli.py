@@ -2,6 +2,10 @@
 
 python -m linkwarehouse.google backfill gsc demo 2026-11-01 2026-11-20
 python -m linkwarehouse.google standin http://127.0.0.1:8765/ --state-dir .demo
+
+A backfill prints one JSON line per day, then verifies the range like the DAG's ``verify``
+task: exit status 1 with the reason when a day is missing, a Search Console day Google has not
+finalised has no rows, or Google asked to come back later (the message says when).
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import threading
 
 from linkwarehouse.google.demo import start_demo_google
 from linkwarehouse.google.errors import GoogleDataError
-from linkwarehouse.google.jobs import backfill
+from linkwarehouse.google.jobs import backfill, verify_published
+from linkwarehouse.google.partitions import date_range
 from linkwarehouse.settings import load_settings
 
 
@@ -37,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "backfill":
         try:
             for summary in backfill(args.source, args.site, args.start, args.end, settings=settings):
-                print(json.dumps(summary, sort_keys=True))
+                print(json.dumps(summary, sort_keys=True), flush=True)
+            days = date_range(args.start, args.end)
+            print(json.dumps(verify_published(args.source, args.site, days, settings), sort_keys=True))
         except GoogleDataError as exc:
             parser.exit(1, f"error: {exc}\n")
         return 0

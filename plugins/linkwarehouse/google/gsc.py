@@ -1,11 +1,13 @@
 """Search Console ``searchanalytics.query`` -> ``gsc_pages`` and ``gsc_page_queries`` per day.
 
-Each day is queried twice (dimensions ``[page]`` and ``[page, query]``, ``type=web``, the
-site's ``dataState``) and paged with ``rowLimit`` (max 25,000) and ``startRow`` until a page
-comes back short. Rows stream into staging; both partitions are published only after both
-queries were paged to the end, so a failure leaves the previous version of the day in place.
-Search Console has no total row count: a key returned twice while paging is dropped once and
-counted in the manifest, so a day is never duplicated.
+First Google is asked whether the day is final (:mod:`linkwarehouse.google.freshness`); the
+answer flags every row (``provisional``) and both manifests (``freshness``). Then the day is
+queried twice (dimensions ``[page]`` and ``[page, query]``, ``type=web``, the site's
+``dataState``) and paged with ``rowLimit`` (max 25,000) and ``startRow`` until a page comes
+back short. Rows stream into staging; both partitions are published only after both queries
+were paged to the end, so a failure leaves the previous version of the day in place. Search
+Console has no total row count: a key returned twice while paging means the order shifted
+(a row was probably skipped), so the day is fetched again.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import logging
 import os
 from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from linkwarehouse.config import SiteConfig
+from linkwarehouse.config import GscSource, SiteConfig
 from linkwarehouse.google.errors import (
     CallStats,
     GoogleDataError,
@@ -25,6 +27,14 @@ from linkwarehouse.google.errors import (
     MalformedResponseError,
     RetryPolicy,
     call_with_retries,
+)
+from linkwarehouse.google.freshness import (
+    FINAL,
+    DayFreshness,
+    ask_google,
+    manifest_freshness,
+    pacific_today,
+    read_day_manifests,
 )
 from linkwarehouse.lake.schemas import GSC_PAGE_QUERIES, GSC_PAGES, LakeTable
 from linkwarehouse.lake.writer import PartitionWriter
@@ -57,7 +67,8 @@ def query_body(
     }
 
 
-def _validated(response: Any, dimensions: tuple[str, ...]) -> list[dict[str, Any]]:
+def _validated(response: Any, dimensions: tuple[str, ...]) -> dict[str, Any]:
+    """The response, once its rows are checked against the requested dimensions."""
     if not isinstance(response, dict):
         raise MalformedResponseError(f"searchanalytics.query returned {type(response).__name__}, not JSON")
     rows = response.get("rows", [])
@@ -67,7 +78,7 @@ def _validated(response: Any, dimensions: tuple[str, ...]) -> list[dict[str, Any
         keys = row.get("keys") if isinstance(row, dict) else None
         if not isinstance(keys, list) or len(keys) != len(dimensions):
             raise MalformedResponseError(f"searchanalytics.query row keys do not match {list(dimensions)}")
-    return rows
+    return response
 
 
 class _PageUrls:
@@ -93,23 +104,29 @@ def _fetch_into(
     common: dict[str, Any],
     page_url: _PageUrls,
     *,
-    data_state: str,
+    freshness: DayFreshness,
     row_limit: int,
     describe: str,
     policy: RetryPolicy,
     stats: CallStats,
 ) -> dict[str, Any]:
+    """Page one query of the day into ``writer``; return the paging details for the manifest."""
+    data_state = common["data_state"]
     seen: set[tuple[str, ...]] = set()
     start_row, api_pages, api_rows = 0, 0, 0
     query = "query" in dimensions
+    flags = {**common, "provisional": not freshness.final}
     while True:
         body = query_body(day, dimensions, data_state, row_limit, start_row)
-        rows = call_with_retries(
+        response = call_with_retries(
             lambda body=body: _validated(request(body), dimensions),
             describe=f"{describe} day {day}",
             policy=policy,
             stats=stats,
         )
+        if freshness.downgraded(response) is not freshness:
+            raise IncompleteDayError(f"{describe} day {day}: the day became provisional while paging")
+        rows = response.get("rows", [])
         api_pages += 1
         api_rows += len(rows)
         for row in rows:
@@ -126,7 +143,7 @@ def _fetch_into(
                 "impressions": round(row.get("impressions", 0)),
                 "ctr": float(row.get("ctr", 0.0)),
                 "position": float(row.get("position", 0.0)),
-                **common,
+                **flags,
             }
             if query:
                 record["query"] = key[1]
@@ -155,7 +172,14 @@ def extract_gsc_day(
     policy: RetryPolicy | None = None,
     row_limit: int | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Fetch both queries of one day, then publish both partitions; return their manifests."""
+    """Ask Google whether the day is final, fetch both queries, publish both partitions.
+
+    Returns each table's manifest. A day Google has not finalised is published as provisional
+    (rows flagged) or, with ``data_state: final`` (no rows until final), as a provisional
+    partition without rows; :func:`~linkwarehouse.google.jobs.verify_published` fails on the
+    latter and later runs re-fetch both until final. A published final day is never replaced
+    by a provisional answer, nor a day with rows by an empty one.
+    """
     if site.gsc is None:
         raise ValueError(f"site {site.name!r} has no gsc config")
     policy = policy or RetryPolicy()
@@ -163,31 +187,48 @@ def extract_gsc_day(
     limit = min(row_limit or gsc.row_limit, MAX_ROW_LIMIT)
     describe = f"gsc site '{site.name}' property {gsc.site_url}"
     stats = CallStats()
-    fetched_at = datetime.now(UTC)
-    common = {
-        "data_state": gsc.data_state,
-        "search_type": SEARCH_TYPE,
-        "site_url": gsc.site_url,
-        "fetched_at": fetched_at,
-    }
+    fetched_at = policy.clock()
+    today = pacific_today(fetched_at)
     page_url = _PageUrls(site.normalizer())
+    partition = {"site": site.name, "date": day}
 
     def request(body: dict[str, Any]) -> Any:
         return service.searchanalytics().query(siteUrl=gsc.site_url, body=body).execute()
 
     def fetch_and_publish() -> dict[str, dict[str, Any]]:
-        """Page both queries of the day into staging; publish only when both are complete."""
+        """Judge the day, page both queries into staging; publish only when both are complete."""
+        freshness = ask_google(
+            day, today, request, describe=f"{describe} day {day}", policy=policy, stats=stats
+        )
+        log.info("%s day %s: Search Console reports it %s", describe, day, freshness.describe())
+        published = read_day_manifests(lake_root, (table for table, _ in QUERIES), site.name, day)
+        if not freshness.final and _all_final(published):
+            log.warning("%s day %s: Google now reports it not final; keeping the published final "
+                        "version", describe, day)  # fmt: skip
+            return _kept(published)
+        fetch = freshness.final or gsc.data_state == "all"
         with ExitStack() as stack:
             fetched = []
             for table, dimensions in QUERIES:
-                writer = stack.enter_context(
-                    PartitionWriter(lake_root, table, {"site": site.name, "date": day})
-                )
-                details = _fetch_into(
-                    writer, request, day, dimensions, common, page_url, data_state=gsc.data_state,
-                    row_limit=limit, describe=describe, policy=policy, stats=stats,
-                )  # fmt: skip
+                writer = stack.enter_context(PartitionWriter(lake_root, table, partition))
+                details: dict[str, Any] = {"request": None, "api_pages": 0, "api_rows": 0}
+                if fetch:
+                    details = _fetch_into(
+                        writer, request, day, dimensions, _common(gsc, fetched_at), page_url,
+                        freshness=freshness, row_limit=limit, describe=describe, policy=policy,
+                        stats=stats,
+                    )  # fmt: skip
                 fetched.append((table, writer, details))
+            day_rows = fetched[0][2]["api_rows"]  # the writer counts rows only once flushed
+            if freshness.final and day_rows == 0 and freshness.impressions > 0:
+                raise IncompleteDayError(
+                    f"{describe} day {day}: no page rows although the day has "
+                    f"{freshness.impressions} impressions"
+                )
+            if _keeps_rows(published, freshness, day_rows, f"{describe} day {day}"):
+                for _, writer, _ in fetched:
+                    writer.abort()
+                return _kept(published)
             return {
                 table.name: writer.publish(
                     extra={
@@ -197,6 +238,7 @@ def extract_gsc_day(
                         "data_state": gsc.data_state,
                         "search_type": SEARCH_TYPE,
                         "row_limit": limit,
+                        **freshness.manifest(),
                         **details,
                         "calls": stats.to_json(),
                         "fetched_at": fetched_at.isoformat(),
@@ -214,9 +256,50 @@ def extract_gsc_day(
                 raise
             log.warning("%s; fetching the day again (attempt %d)", exc, attempt + 1)
     log.info(
-        "%s day %s: published %s",
+        "%s day %s: %s %s",
         describe,
         day,
-        ", ".join(f"{name} {m['rows']} rows" for name, m in manifests.items()),
+        "kept the published" if manifests[GSC_PAGES.name].get("kept") else "published",
+        ", ".join(f"{name} {m['rows']} rows ({manifest_freshness(m)})" for name, m in manifests.items()),
     )
     return manifests
+
+
+def _common(gsc: GscSource, fetched_at: datetime) -> dict[str, Any]:
+    return {
+        "data_state": gsc.data_state,
+        "search_type": SEARCH_TYPE,
+        "site_url": gsc.site_url,
+        "fetched_at": fetched_at,
+    }
+
+
+def _all_final(published: dict[str, dict[str, Any] | None]) -> bool:
+    return all(
+        manifest is not None and manifest_freshness(manifest) == FINAL for manifest in published.values()
+    )
+
+
+def _keeps_rows(
+    published: dict[str, dict[str, Any] | None], freshness: DayFreshness, rows: int, describe: str
+) -> bool:
+    """Whether an empty answer must leave the published day with rows in place.
+
+    Not final yet: keep it (nothing new was learnt). Final: an error - replacing it would turn
+    traffic into zeros (data past retention, a property that lost data).
+    """
+    current = published[GSC_PAGES.name] or {}
+    if rows > 0 or current.get("rows", 0) == 0 or any(m is None for m in published.values()):
+        return False
+    if freshness.final:
+        raise GoogleDataError(
+            f"{describe}: Search Console returned no rows for a final day published with "
+            f"{current['rows']} rows; keeping the published version (data past Search Console's "
+            "16-month retention, or a property that lost data?)"
+        )
+    log.warning("%s: no rows yet; keeping the published version with %d rows", describe, current["rows"])
+    return True
+
+
+def _kept(published: dict[str, dict[str, Any] | None]) -> dict[str, dict[str, Any]]:
+    return {name: {**manifest, "kept": True} for name, manifest in published.items() if manifest}

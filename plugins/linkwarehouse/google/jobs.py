@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, Literal
 
-from linkwarehouse.config import SiteConfig, load_sites
+from linkwarehouse.config import Ga4Source, GscSource, SiteConfig, load_sites
 from linkwarehouse.google.credentials import GoogleAccess, access_from_connection
-from linkwarehouse.google.errors import GoogleDataError, RetryPolicy
+from linkwarehouse.google.errors import DayNotFinalError, GoogleDataError, RetryPolicy
+from linkwarehouse.google.freshness import FINAL, manifest_freshness, provisional_days, read_day_manifests
 from linkwarehouse.google.ga4 import extract_ga4_day
 from linkwarehouse.google.gsc import extract_gsc_day
 from linkwarehouse.google.partitions import date_range, missing_days, refresh_window
@@ -47,10 +48,28 @@ def window(
 
     A backfill run fetches only that day: its neighbours have runs of their own, and the
     revision window matters only for the newest days, which scheduled runs keep re-fetching.
+    Search Console's window ends ``min_age_days`` before the run's date (a day Google has
+    normally finalised, or at least one already over in Pacific time), and every run - backfills
+    too - adds each published day Google had not finalised, however old, until it is final.
     """
     settings = settings or load_settings()
     config = getattr(_site(site_name, settings, source), source)
-    return refresh_window(interval_end, 1 if backfill else config.lookback_days)
+    if source == "ga4":
+        return refresh_window(interval_end, 1 if backfill else config.lookback_days)
+    if backfill:
+        days = refresh_window(interval_end, 1)
+    else:
+        days = refresh_window(interval_end, config.lookback_days, config.newest_day_age)
+    pending = provisional_days(settings.lake_root, TABLES["gsc"], site_name)
+    extra = sorted(set(pending) - set(days))
+    if extra:
+        log.info("gsc site '%s': re-fetching days Google had not finalised: %s", site_name, ", ".join(extra))
+    return sorted({*days, *pending})
+
+
+def retry_policy(config: Ga4Source | GscSource) -> RetryPolicy:
+    """Production retry waits, with the source's ``max_sleep_seconds`` before a worker is released."""
+    return RetryPolicy(max_inline_wait=config.max_sleep_seconds)
 
 
 def extract_days(
@@ -67,6 +86,7 @@ def extract_days(
     site = _site(site_name, settings, source)
     config = getattr(site, source)
     access = access or access_from_connection(config.conn_id)
+    policy = policy or retry_policy(config)
     summaries = []
     if source == "ga4":
         service = ga4_service(access)
@@ -83,6 +103,7 @@ def extract_days(
             )
             summary: dict[str, Any] = {"day": day}
             summary.update({name: manifest["rows"] for name, manifest in manifests.items()})
+            summary["freshness"] = manifest_freshness(manifests[GSC_PAGES.name])
             summary["requests"] = manifests[GSC_PAGE_QUERIES.name]["calls"]
             summaries.append(summary)
     return summaries
@@ -107,10 +128,37 @@ def backfill(
 def verify_published(
     source: Source, site_name: str, days: Iterable[str], settings: Settings | None = None
 ) -> dict[str, Any]:
-    """Raise unless every table of ``source`` has a published manifest for every day."""
+    """Raise unless every table of ``source`` has a published manifest for every day.
+
+    Search Console days must also be final, or provisional with rows: a day Google has not
+    finalised with no rows raises :class:`DayNotFinalError` - it is not a day without traffic.
+    """
     settings = settings or load_settings()
     days = list(days)
     missing = missing_days(settings.lake_root, TABLES[source], site_name, days)
     if missing:
         raise GoogleDataError(f"{source} site '{site_name}': partitions not published: {', '.join(missing)}")
-    return {"site": site_name, "source": source, "days": days}
+    result: dict[str, Any] = {"site": site_name, "source": source, "days": days}
+    if source == "gsc":
+        provisional, empty = [], []
+        for day in days:
+            manifests = read_day_manifests(settings.lake_root, TABLES[source], site_name, day)
+            pages = manifests[GSC_PAGES.name] or {}
+            if all(manifest_freshness(m or {}) == FINAL for m in manifests.values()):
+                continue
+            provisional.append(day)
+            if pages.get("rows", 0) == 0:
+                since = pages.get("first_incomplete_date")
+                empty.append(f"{day} (first incomplete date {since})" if since else day)
+        if empty:
+            raise DayNotFinalError(
+                f"gsc site '{site_name}': Search Console has not finalised {', '.join(empty)} and "
+                "returned no rows: published as provisional with 0 rows, not as days without traffic; "
+                "every later run re-fetches them until Google finalises them"
+            )
+        if provisional:
+            log.warning(
+                "gsc site '%s': provisional days (re-fetched until final): %s", site_name, provisional
+            )
+        result["provisional_days"] = provisional
+    return result

@@ -46,11 +46,16 @@ def last_complete_day(interval_end: str | date | datetime) -> date:
     return parse_day(interval_end) - timedelta(days=1)
 
 
-def refresh_window(interval_end: str | date | datetime, lookback_days: int) -> list[str]:
-    """The days one run fetches: ``lookback_days`` days ending with :func:`last_complete_day`."""
-    if lookback_days < 1:
-        raise GoogleDataError(f"lookback_days must be >= 1, got {lookback_days}")
-    last = last_complete_day(interval_end)
+def refresh_window(
+    interval_end: str | date | datetime, lookback_days: int, newest_day_age: int = 1
+) -> list[str]:
+    """The days one run fetches: ``lookback_days`` days, the newest ``newest_day_age`` days
+    before the interval's end date (1: :func:`last_complete_day`)."""
+    if lookback_days < 1 or newest_day_age < 1:
+        raise GoogleDataError(
+            f"lookback_days and newest_day_age must be >= 1, got {lookback_days} and {newest_day_age}"
+        )
+    last = parse_day(interval_end) - timedelta(days=newest_day_age)
     return date_range(last - timedelta(days=lookback_days - 1), last)
 
 

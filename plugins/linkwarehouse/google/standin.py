@@ -8,12 +8,15 @@ It speaks the real REST shapes, so tests and the demo drive the real clients end
   paging, ``rowCount``, ``orderBys``, ``metadata`` flags, ``propertyQuota``.
 - ``POST /webmasters/v3/sites/{siteUrl}/searchAnalytics/query`` (the path the bundled
   ``searchconsole`` v1 discovery document sends): ``rowLimit``/``startRow`` paging,
-  ``dataState``, ``type``.
+  ``dataState``, ``type``, date ranges, dimensions among ``date``, ``page``, ``query``, and
+  ``metadata.firstIncompleteDate`` exactly when Google sends it: ``dataState: all``, ``date``
+  among the dimensions, and a range reaching into days still being collected.
 
 API calls need a valid Bearer token with the API's scope. ``faults`` injects failures by API
-request number (1-based) - ``{3: "429", 5: "500", 7: "quota", 9: "malformed"}`` - or via a
-callable, answering with the error bodies Google sends (GA4: google.rpc style with
-``status``; Search Console: also the legacy ``errors[].reason``). Data comes from
+request number (1-based) - ``{3: "429", 5: "500", 7: "quota", 9: "malformed"}``, or a
+:class:`Fault` with a ``Retry-After`` header value - or via a callable, answering with the
+error bodies Google sends (GA4: google.rpc style with ``status``; Search Console: also the
+legacy ``errors[].reason``). Data comes from
 :class:`~linkwarehouse.google.standin_data.SiteModel` objects, so it is deterministic.
 """
 
@@ -134,6 +137,18 @@ FAULTS: dict[str, dict[str, tuple[int, str, str, str]]] = {
 FAULT_NAMES = (*FAULTS, "malformed", "drop")
 
 
+@dataclass(frozen=True)
+class Fault:
+    """A failure to inject: a name of :data:`FAULT_NAMES`, optionally with the ``Retry-After``
+    header value the error response carries (``"2"`` or an HTTP date)."""
+
+    name: str
+    retry_after: str | None = None
+
+
+FaultSpec = str | Fault
+
+
 class ApiFailure(Exception):
     """An error response the handler returns (status + Google error body)."""
 
@@ -162,6 +177,7 @@ class ApiCall:
     body: dict[str, Any]
     fault: str | None = None
     status: int | None = None
+    retry_after: str | None = None
 
 
 @dataclass
@@ -218,7 +234,7 @@ class GoogleStandIn:
         *,
         ga4: Mapping[str, SiteModel] | None = None,
         gsc: Mapping[str, SiteModel] | None = None,
-        faults: Mapping[int, str] | Callable[[ApiCall], str | None] | None = None,
+        faults: Mapping[int, FaultSpec] | Callable[[ApiCall], FaultSpec | None] | None = None,
         today: date | None = None,
         require_auth: bool = True,
         token_lifetime: int = 3600,
@@ -320,7 +336,9 @@ class GoogleStandIn:
         with self._lock:
             self._tokens.clear()
 
-    def reset(self, faults: Mapping[int, str] | Callable[[ApiCall], str | None] | None = None) -> None:
+    def reset(
+        self, faults: Mapping[int, FaultSpec] | Callable[[ApiCall], FaultSpec | None] | None = None
+    ) -> None:
         """Clear recorded calls (request numbers restart at 1) and set new faults."""
         with self._lock:
             self.calls.clear()
@@ -328,16 +346,18 @@ class GoogleStandIn:
 
     # request handling --------------------------------------------------------------------
 
-    def handle(self, path: str, headers: Mapping[str, str], raw: bytes) -> tuple[int | None, bytes]:
-        """Answer one POST; ``(None, b"")`` means drop the connection without a response."""
+    def handle(
+        self, path: str, headers: Mapping[str, str], raw: bytes
+    ) -> tuple[int | None, bytes, dict[str, str]]:
+        """Answer one POST: status, body, extra headers; status ``None``: drop the connection."""
         route = urlsplit(path).path
         if route == "/token":
             status, payload = self._token(raw)
-            return status, json.dumps(payload).encode()
+            return status, json.dumps(payload).encode(), {}
         match = _GA4_PATH.match(route) or _GSC_PATH.match(route)
         if match is None:
             failure = ApiFailure(GA4, 404, f"Not found: {route}", "NOT_FOUND")
-            return 404, json.dumps(failure.body()).encode()
+            return 404, json.dumps(failure.body()).encode(), {}
         api = GA4 if match.re is _GA4_PATH else GSC
         resource = match.group(1) if api == GA4 else unquote(match.group(1))
         try:
@@ -347,21 +367,28 @@ class GoogleStandIn:
         with self._lock:
             call = ApiCall(len(self.calls) + 1, api, route, body if isinstance(body, dict) else {})
             self.calls.append(call)
-            call.fault = self._fault_for(call)
+            fault = self._fault_for(call)
+            call.fault = fault.name if fault else None
         status, payload = self._answer(call, headers, body, resource)
         if call.fault == "drop":
-            return None, b""
+            return None, b"", {}
         call.status = status
         data = json.dumps(payload).encode()
         if call.fault == "malformed" and status == 200:
             data = data[: max(1, len(data) // 2)]
-        return status, data
+        extra = {}
+        if fault is not None and fault.retry_after is not None and status != 200:
+            extra["Retry-After"] = call.retry_after = fault.retry_after
+        return status, data, extra
 
-    def _fault_for(self, call: ApiCall) -> str | None:
+    def _fault_for(self, call: ApiCall) -> Fault | None:
         faults = self.faults
         fault = faults(call) if callable(faults) else (faults or {}).get(call.number)
-        if fault is not None and fault not in FAULT_NAMES:
-            raise ValueError(f"unknown fault {fault!r}; use one of {', '.join(FAULT_NAMES)}")
+        if fault is None:
+            return None
+        fault = Fault(fault) if isinstance(fault, str) else fault
+        if fault.name not in FAULT_NAMES:
+            raise ValueError(f"unknown fault {fault.name!r}; use one of {', '.join(FAULT_NAMES)}")
         return fault
 
     def _answer(
@@ -549,13 +576,14 @@ class GoogleStandIn:
         if model is None:
             message = f"User does not have sufficient permission for site '{site_url}'. See also: https://support.google.com/webmasters/answer/2451999."
             raise ApiFailure(GSC, 403, message, "PERMISSION_DENIED", "forbidden")
-        day = _single_day(GSC, [body], "startDate", "endDate")
+        days = _date_range(body.get("startDate"), body.get("endDate"))
         dimensions = tuple(str(d).lower() for d in body.get("dimensions") or [])
-        if sorted(dimensions) not in (["page"], ["page", "query"]):
+        facets = [d for d in dimensions if d != "date"]
+        if len(set(dimensions)) != len(dimensions) or sorted(facets) not in ([], ["page"], ["page", "query"]):
             raise ApiFailure(
                 GSC,
                 400,
-                "The stand-in answers dimensions [page] and [page, query] only.",
+                "The stand-in answers dimensions date, page and page+query (each with or without date).",
                 "INVALID_ARGUMENT",
                 "badRequest",
             )
@@ -578,23 +606,57 @@ class GoogleStandIn:
                 GSC, 400, f"Invalid dataState {data_state!r}.", "INVALID_ARGUMENT", "invalidParameter"
             )
         search_type = str(body.get("type") or body.get("searchType") or "web").lower()
-        rows: list[Any] = []
-        if search_type == "web":
-            key = ("gsc", id(model), day, tuple(sorted(dimensions)), data_state, self._today())
-            rows = self._cached(key, lambda: model.gsc_rows(day, dimensions, data_state, self._today()))
+        today = self._today()
+        rows: list[dict[str, Any]] = []
+        for day in days if search_type == "web" else []:
+            rows.extend(self._gsc_day_rows(model, day, dimensions, data_state, today))
         page = rows[start_row : start_row + row_limit]
-        response: dict[str, Any] = {"responseAggregationType": "byPage"}
+        response: dict[str, Any] = {"responseAggregationType": "byPage" if facets else "byProperty"}
         if page:
-            keys = {
-                ("page",): lambda url, query: [url],
-                ("page", "query"): lambda url, query: [url, query],
-                ("query", "page"): lambda url, query: [query, url],
-            }[dimensions]
-            response["rows"] = [
-                {"keys": keys(url, query), "clicks": clicks, "impressions": imp, "ctr": ctr, "position": pos}
-                for url, query, clicks, imp, ctr, pos in page
-            ]
+            response["rows"] = page
+        first_incomplete = model.gsc_first_incomplete_date(today)
+        if data_state == "all" and "date" in dimensions and days[-1] >= first_incomplete.isoformat():
+            response["metadata"] = {"firstIncompleteDate": first_incomplete.isoformat()}
         return response
+
+    def _gsc_day_rows(
+        self, model: SiteModel, day: str, dimensions: tuple[str, ...], data_state: str, today: date
+    ) -> list[dict[str, Any]]:
+        """One day's rows in the response shape, keys in the requested dimension order."""
+        facets = ("page", "query") if "query" in dimensions else ("page",)
+        key = ("gsc", id(model), day, facets, data_state, today)
+        rows = self._cached(key, lambda: model.gsc_rows(day, facets, data_state, today))
+        if dimensions == ("date",):
+            if not rows:
+                return []
+            clicks, impressions = sum(r.clicks for r in rows), sum(r.impressions for r in rows)
+            position = sum(r.position * r.impressions for r in rows) / impressions
+            return [{"keys": [day], "clicks": clicks, "impressions": impressions,
+                     "ctr": clicks / impressions, "position": round(position, 2)}]  # fmt: skip
+        values = {"date": lambda r: day, "page": lambda r: r.page, "query": lambda r: r.query}
+        return [
+            {
+                "keys": [values[d](r) for d in dimensions],
+                "clicks": r.clicks,
+                "impressions": r.impressions,
+                "ctr": r.ctr,
+                "position": r.position,
+            }
+            for r in rows
+        ]
+
+
+def _date_range(start: Any, end: Any) -> list[str]:
+    """Every day of a Search Console ``startDate``..``endDate`` (inclusive), as ISO strings."""
+    try:
+        first, last = date.fromisoformat(str(start)), date.fromisoformat(str(end))
+    except ValueError:
+        raise ApiFailure(
+            GSC, 400, f"Invalid date range {start!r}..{end!r}.", "INVALID_ARGUMENT", "badRequest"
+        ) from None
+    if last < first:
+        raise ApiFailure(GSC, 400, "endDate must not be before startDate.", "INVALID_ARGUMENT", "badRequest")
+    return [date.fromordinal(n).isoformat() for n in range(first.toordinal(), last.toordinal() + 1)]
 
 
 def _single_day(api: str, ranges: list[Any], start_key: str, end_key: str) -> str:
@@ -647,11 +709,13 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         standin: GoogleStandIn = self.server.standin  # type: ignore[attr-defined]
-        status, data = standin.handle(self.path, self.headers, raw)
+        status, data, extra = standin.handle(self.path, self.headers, raw)
         if status is None:
             self.close_connection = True
             return
         self.send_response(status)
+        for name, value in extra.items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

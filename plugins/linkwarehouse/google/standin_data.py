@@ -17,7 +17,7 @@ import hashlib
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from operator import itemgetter
 from typing import NamedTuple
@@ -188,6 +188,10 @@ class SiteModel:
         return rows
 
     # Search Console ------------------------------------------------------------------------
+
+    def gsc_first_incomplete_date(self, today: date) -> date:
+        """The first day whose data is still being collected (Search Console's metadata)."""
+        return today - timedelta(days=self.final_lag_days - 1)
 
     def gsc_available(self, day: str, data_state: str, today: date) -> float:
         """Share of the day's data visible: 1 when final, 0.6 for fresh data, 0 before that."""

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # 2: additive crawl columns (pages: charset, meta_refresh, meta_refresh_delay, canonical_header,
 #    rel_next, rel_prev, trap_suspected, retries, redirect_issue; redirects: redirect_type;
 #    runs: finish_reason, stop_reasons, stop_details, workers) and tables crawl/page_text,
 #    crawl/sitemaps. Old partitions keep schema 1: read with union_by_name = true.
+# 3: gsc_pages / gsc_page_queries: provisional (the day was not final in Search Console when
+#    fetched; the manifest's `freshness` says the same for the whole partition).
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -226,6 +228,8 @@ _GSC_METRICS = [
     ("search_type", pa.string()),
     ("site_url", pa.string()),
     ("fetched_at", _TS),
+    # schema 3: the day was not final in Search Console when fetched (manifest: freshness)
+    ("provisional", pa.bool_()),
 ]
 
 GSC_PAGES = LakeTable(

@@ -21,6 +21,9 @@ renamed as (
         cast(ctr as double) as ctr,
         cast(position as double) as average_position,
         data_state,
+        -- Partitions written before lake schema 3 carry no flag (null): their manifests decide
+        -- whether the extractor re-fetches them, the rows count as final here.
+        coalesce(provisional, false) as is_provisional,
         search_type,
         site_url as gsc_property,
         fetched_at
