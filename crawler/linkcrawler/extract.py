@@ -268,7 +268,7 @@ class PageExtractor:
                 reasons = rel_reasons(rel) + page_level
                 nofollow = page_nofollow or is_unfollowed(reasons, sponsored_ugc)
             else:
-                rel, reasons, nofollow = [], list(page_level), page_nofollow
+                rel, reasons, nofollow = [], page_level[:], page_nofollow
             rows.append(
                 {
                     "source_url": page_url,
