@@ -157,6 +157,9 @@ def generate(lake: Path, pages: int, links: int, seed: int = 1) -> int:
                 pa.array(nofollow.astype(np.int8))
             ),
             "nofollow": pa.array(nofollow),
+            "nofollow_reason": pa.array([[], ["rel_nofollow"]], pa.list_(pa.string())).take(
+                pa.array(nofollow.astype(np.int8))
+            ),
             "position": positions.cast(pa.string()),
             "ordinal": pa.array(ordinal),
             "is_internal": pa.array(~external),

@@ -11,6 +11,10 @@ Two choices the contract leaves open, made here:
 - ``img_alt`` is null when the first ``<img>`` has no ``alt`` attribute (missing vs empty alt is
   a hygiene signal); the anchor text is then ``''``.
 
+Each link row carries ``nofollow_reason`` (every reason Google would not follow it, follow.py)
+and ``nofollow``: whether those reasons make it unfollowed under the site's switch for
+``sponsored``/``ugc``.
+
 Broken markup and odd bytes never raise: the text is decoded by Scrapy's encoding detection,
 re-encoded as UTF-8 and parsed in libxml2's recovering HTML mode.
 """
@@ -19,12 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import ada_url
 from lxml import etree
 
+from linkcrawler.follow import is_unfollowed, page_reasons, rel_reasons
 from linkcrawler.scope import Scope
 from linkwarehouse.urls import HrefKind, UrlNormalizer, classify_href
 
@@ -65,12 +71,17 @@ def clean_text(value: str) -> str:
 
 @dataclass(slots=True)
 class Extraction:
-    """What one HTML page yields: crawl/pages columns, crawl/links rows, crawl/hreflang rows."""
+    """What one HTML page yields: crawl/pages columns, crawl/links rows, crawl/hreflang rows.
+
+    ``page_nofollow``: the page's own nofollow reasons (``meta_robots``, ``x_robots_tag``), which
+    every one of its links carries.
+    """
 
     facts: dict[str, Any]
     links: list[dict[str, Any]] = field(default_factory=list)
     hreflang: list[dict[str, Any]] = field(default_factory=list)
     main_text: str = ""
+    page_nofollow: list[str] = field(default_factory=list)
 
 
 def empty_facts() -> dict[str, Any]:
@@ -78,6 +89,7 @@ def empty_facts() -> dict[str, Any]:
         "title": None,
         "h1": None,
         "meta_robots": None,
+        "meta_googlebot": None,
         "canonical": None,
         "rel_next": None,
         "rel_prev": None,
@@ -167,9 +179,12 @@ class PageExtractor:
 
     MEMO_SIZE = 200_000
 
-    def __init__(self, normalize: UrlNormalizer, scope: Scope) -> None:
+    def __init__(
+        self, normalize: UrlNormalizer, scope: Scope, sponsored_ugc_as_nofollow: bool = True
+    ) -> None:
         self.normalize = normalize
         self.scope = scope
+        self.sponsored_ugc_as_nofollow = sponsored_ugc_as_nofollow
         self._parser = etree.HTMLParser(encoding="utf-8", collect_ids=False, no_network=True)
         self._memo: dict[tuple[str, str], str | None] = {}
 
@@ -189,16 +204,23 @@ class PageExtractor:
             target = self._memo[key] = self.normalize(raw, base)
             return target
 
-    def extract(self, html: str, page_url: str) -> Extraction:
-        """Parse ``html`` served at ``page_url`` (already normalised)."""
+    def extract(self, html: str, page_url: str, x_robots_tag: Sequence[str] = ()) -> Extraction:
+        """Parse ``html`` served at ``page_url`` (already normalised).
+
+        ``x_robots_tag``: the response's ``X-Robots-Tag`` header lines, one item per line (a
+        user-agent prefix scopes the rest of its own line only).
+        """
         root = etree.fromstring(html.encode("utf-8", "replace"), self._parser)
         if root is None:
             return Extraction(empty_facts())
         base = _document_base(root, page_url)
         facts = empty_facts()
-        links = self._links(root, page_url, base)
+        meta = _named_meta(root)
+        facts["meta_robots"] = _meta_content(meta, "robots")
+        facts["meta_googlebot"] = _meta_content(meta, "googlebot")
+        page_nofollow = page_reasons(meta, x_robots_tag)
+        links = self._links(root, page_url, base, page_nofollow)
         hreflang = self._head_links(root, page_url, base, facts)
-        facts["meta_robots"] = _meta_robots(root)
         refresh = meta_refresh(root)
         if refresh is not None:
             facts["meta_refresh_delay"], target = refresh
@@ -209,14 +231,19 @@ class PageExtractor:
         h1 = _FIRST_H1(root)
         facts["h1"] = clean_text(_STRING(h1[0])) if h1 else None
         facts["word_count"], facts["content_hash"] = _visible_text_facts(root)
-        return Extraction(facts, links, hreflang, main_text(root))
+        return Extraction(facts, links, hreflang, main_text(root), page_nofollow)
 
-    def _links(self, root: etree._Element, page_url: str, base: str) -> list[dict[str, Any]]:
+    def _links(
+        self, root: etree._Element, page_url: str, base: str, page_level: list[str]
+    ) -> list[dict[str, Any]]:
+        """Link rows; ``page_level``: the page's own nofollow reasons, added to every link's."""
         elements = _LINKS(root)
         positions = link_positions(root, elements)
         origin = _origin(base)
         resolve = self.resolve
         is_internal = self.scope.is_internal
+        page_nofollow = bool(page_level)
+        sponsored_ugc = self.sponsored_ugc_as_nofollow
         rows = []
         for ordinal, (element, position) in enumerate(zip(elements, positions, strict=True), start=1):
             raw = element.get("href")
@@ -236,7 +263,12 @@ class PageExtractor:
             else:
                 kind, anchor, img_alt = _anchor(element)
             rel_value = element.get("rel")
-            rel = rel_value.lower().split() if rel_value else []
+            if rel_value:
+                rel = rel_value.lower().split()
+                reasons = rel_reasons(rel) + page_level
+                nofollow = page_nofollow or is_unfollowed(reasons, sponsored_ugc)
+            else:
+                rel, reasons, nofollow = [], page_level[:], page_nofollow
             rows.append(
                 {
                     "source_url": page_url,
@@ -247,7 +279,8 @@ class PageExtractor:
                     "kind": kind,
                     "img_alt": img_alt,
                     "rel": rel,
-                    "nofollow": "nofollow" in rel,
+                    "nofollow": nofollow,
+                    "nofollow_reason": reasons,
                     "position": position,
                     "ordinal": ordinal,
                     "is_internal": target is not None and is_internal(target),
@@ -304,12 +337,14 @@ def _document_base(root: etree._Element, page_url: str) -> str:
     return base.href if base.protocol in ("http:", "https:") else page_url
 
 
-def _meta_robots(root: etree._Element) -> str | None:
-    values = [
-        clean_text(meta.get("content"))
-        for meta in _META_NAMED(root)
-        if meta.get("name").strip().lower() == "robots"
-    ]
+def _named_meta(root: etree._Element) -> list[tuple[str, str]]:
+    """``(lower-cased name, whitespace-collapsed content)`` of every ``<meta name content>``."""
+    return [(meta.get("name").strip().lower(), clean_text(meta.get("content"))) for meta in _META_NAMED(root)]
+
+
+def _meta_content(meta: list[tuple[str, str]], name: str) -> str | None:
+    """The contents of the metas called ``name``, joined with ", " and lower-cased."""
+    values = [content for meta_name, content in meta if meta_name == name]
     return ", ".join(values).lower() if values else None
 
 

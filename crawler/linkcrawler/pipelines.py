@@ -13,6 +13,7 @@ stat for the CLI.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -123,14 +124,26 @@ class LakePipeline:
             self.writers[CRAWL_LINKS.name].extend(item.links)
             self.links += len(item.links)
             stats.inc_value("linkwarehouse/links", len(item.links))
-            nofollow = sum(1 for link in item.links if link["nofollow"])
-            if nofollow:
-                stats.inc_value("linkwarehouse/links/nofollow", nofollow)
+            self._count_nofollow(item.links)
         if item.hreflang:
             self.writers[CRAWL_HREFLANG.name].extend(item.hreflang)
             stats.inc_value("linkwarehouse/hreflang", len(item.hreflang))
         if item.text is not None:
             self.writers[CRAWL_PAGE_TEXT.name].append(item.text)
+
+    def _count_nofollow(self, links: list[Row]) -> None:
+        """``links/nofollow`` (not followed on this site) and ``links/nofollow_reason/<reason>``."""
+        nofollow = 0
+        reasons: Counter[str] = Counter()
+        for link in links:
+            if link["nofollow_reason"]:
+                reasons.update(link["nofollow_reason"])
+                nofollow += link["nofollow"]
+        stats = self.crawler.stats
+        if nofollow:
+            stats.inc_value("linkwarehouse/links/nofollow", nofollow)
+        for reason, count in reasons.items():
+            stats.inc_value(f"linkwarehouse/links/nofollow_reason/{reason}", count)
 
     def spider_error(self, failure: Failure, response: Any, spider: Any) -> None:
         self.internal_errors.append(

@@ -1,7 +1,7 @@
 {#
     The shared shape of the link hygiene marts (broken_internal_links, other_error_links,
     canonicalised_internal_links): one row per internal link occurrence (self-links excluded,
-    nofollow included) whose crawled target satisfies `target_condition` (alias `targets`, a
+    unfollowed links included) whose crawled target satisfies `target_condition` (alias `targets`, a
     row of int_crawl_pages).
 #}
 {% macro link_issue_occurrences(target_condition) -%}
@@ -34,7 +34,8 @@ final as (
         links.anchor_text,
         links.link_position,
         links.link_kind,
-        coalesce(links.is_nofollow, false) as is_nofollow
+        coalesce(links.is_nofollow, false) as is_nofollow,
+        coalesce(links.nofollow_reason, []::varchar[]) as nofollow_reason
 
     from links
     inner join targets

@@ -45,7 +45,13 @@ class CrawlLimits(_Strict):
     max_page_bytes: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
     user_agent: str = "LinkWarehouseBot/0.1 (+https://github.com/linkwarehouse)"
     respect_robots: bool = True
-    follow_nofollow: bool = True
+    follow_nofollow: bool = Field(
+        default=True,
+        description=(
+            "Also fetch the targets of links Google does not follow (see `links`); discovery only: "
+            "depth, equity and orphans never pass through those links."
+        ),
+    )
     fetch_known_urls: bool = Field(
         default=True,
         description="Also fetch URLs known from the lake (previous crawl, GA4, GSC) once links run dry.",
@@ -145,6 +151,24 @@ class _GoogleSource(_Strict):
     max_sleep_seconds: Annotated[float, Field(ge=0, le=900)] = 180.0
 
 
+class LinkRules(_Strict):
+    """How this site's links are read (crawler and warehouse alike).
+
+    A link is unfollowed (passes no equity, no click depth, no reachability) when its ``rel``
+    has ``nofollow``, ``sponsored`` or ``ugc``, or its page says ``nofollow`` to Google in meta
+    robots (``robots``/``googlebot``) or ``X-Robots-Tag`` (unscoped or ``googlebot:``). Every
+    reason is kept per link (``nofollow_reason``) whatever this switch says.
+    """
+
+    sponsored_ugc_as_nofollow: bool = Field(
+        default=True,
+        description=(
+            "rel=sponsored and rel=ugc count as not followed, as Google treats them (true); "
+            "false counts them as followed unless another reason applies."
+        ),
+    )
+
+
 class Ga4Source(_GoogleSource):
     property_id: Annotated[str, Field(pattern=r"^[0-9]+$")]
     page_size: Annotated[int, Field(gt=0, le=250_000)] = 100_000
@@ -217,6 +241,7 @@ class SiteConfig(_Strict):
     discover_sitemaps: bool = True
     crawl: CrawlLimits = Field(default_factory=CrawlLimits)
     urls: UrlRules = Field(default_factory=UrlRules)
+    links: LinkRules = Field(default_factory=LinkRules)
     ga4: Ga4Source | None = None
     gsc: GscSource | None = None
     schedule: Schedules = Field(default_factory=Schedules)

@@ -157,19 +157,26 @@ def _failed_nodes(run_results: Path) -> list[str]:
 
 
 def dbt_vars(settings: Settings) -> dict[str, object]:
-    """dbt vars from the sites file: each configured site's equity variant (``site_equity``).
+    """dbt vars from the sites file: each configured site's equity variant (``site_equity``) and
+    follow semantics (``site_links``: whether rel=sponsored / rel=ugc count as not followed).
 
-    Sites in the lake but not in the file get the project's ``equity_default``; a missing file
-    means every site does.
+    Sites in the lake but not in the file get the project's ``equity_default`` and
+    ``links_default``; a missing file means every site does.
     """
     if not settings.config_path.exists():
-        logger.warning("%s not found: every site gets the default equity variant", settings.config_path)
-        return {"site_equity": {}}
+        logger.warning(
+            "%s not found: every site gets the default equity variant and follow semantics",
+            settings.config_path,
+        )
+        return {"site_equity": {}, "site_links": {}}
     try:
         sites = load_sites(settings.config_path)
     except ConfigError as exc:
-        raise WarehouseError(f"cannot read the equity settings: {exc}") from None
-    return {"site_equity": {site.name: site.warehouse.equity.model_dump() for site in sites.sites}}
+        raise WarehouseError(f"cannot read the site settings for the warehouse: {exc}") from None
+    return {
+        "site_equity": {site.name: site.warehouse.equity.model_dump() for site in sites.sites},
+        "site_links": {site.name: site.links.model_dump() for site in sites.sites},
+    }
 
 
 def run_dbt_build(

@@ -64,6 +64,15 @@ def test_error_names_file_site_and_key(tmp_path: Path) -> None:
             "duplicate",
         ),
         ("sites: [", "not valid YAML"),
+        (
+            "sites:\n  - name: s\n    start_urls: ['https://x/']\n"
+            "    links: {sponsored_ugc_as_nofollow: maybe}",
+            "site 's': links.sponsored_ugc_as_nofollow: Input should be a valid boolean",
+        ),
+        (
+            "sites:\n  - name: s\n    start_urls: ['https://x/']\n    links: {ugc_followed: true}",
+            "site 's': links.ugc_followed: Extra inputs are not permitted",
+        ),
     ],
 )
 def test_invalid_configs(tmp_path: Path, body: str, fragment: str) -> None:

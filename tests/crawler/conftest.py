@@ -183,12 +183,16 @@ def lake_rows(lake: Path, table: str, order_by: str) -> list[dict]:
     return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
 
-def make_spider(tmp_path: Path, **crawl: object) -> SiteSpider:
-    """A ``shop`` spider on http://example.com/ wired to a bare crawler (settings already frozen)."""
+def make_spider(tmp_path: Path, links: dict[str, object] | None = None, **crawl: object) -> SiteSpider:
+    """A ``shop`` spider on http://example.com/ wired to a bare crawler (settings already frozen).
+
+    ``crawl`` and ``links`` are the site's ``crawl:`` and ``links:`` blocks.
+    """
     config = tmp_path / "sites.yaml"
     limits = "".join(
         f"      {key}: {str(value).lower()}\n" for key, value in {"max_pages": 50, **crawl}.items()
     )
+    link_rules = "".join(f"      {key}: {str(value).lower()}\n" for key, value in (links or {}).items())
     config.write_text(
         f"""sites:
   - name: shop
@@ -197,6 +201,7 @@ def make_spider(tmp_path: Path, **crawl: object) -> SiteSpider:
       strip_params: ["utm_*"]
     crawl:
 {limits}"""
+        + (f"    links:\n{link_rules}" if link_rules else "")
     )
     spider = SiteSpider(site="shop", crawl_id="c1", config=str(config), lake=str(tmp_path / "lake"))
     spider._set_crawler(get_crawler(SiteSpider))

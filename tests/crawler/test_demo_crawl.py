@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from linkwarehouse.demo import DemoSiteServer, Truth, load_truth, write_site
+from linkwarehouse.demo import DEFAULT_SEED, DemoSiteServer, Truth, build_site, load_truth, write_site
+from linkwarehouse.demo.truth import site_nofollow_reasons
 
 from .conftest import crawl_command, lake_rows
 
@@ -49,7 +51,14 @@ def demo_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "lake": lake,
         "hits": hits,
         "summary": json.loads(result.stdout.splitlines()[-1]),
+        "stats": printed_stats(result.stdout),
     }
+
+
+def printed_stats(stdout: str) -> dict[str, int]:
+    """The numeric ``linkwarehouse/...`` counters of the CLI's printed summary."""
+    found = re.findall(r"^  (linkwarehouse/\S+): (\d+)$", stdout, flags=re.MULTILINE)
+    return {key: int(value) for key, value in found}
 
 
 def as_path(url: str | None, base: str) -> str | None:
@@ -77,6 +86,7 @@ FACTS = (
     "lang",
     "canonical",
     "meta_robots",
+    "meta_googlebot",
     "x_robots_tag",
 )
 
@@ -144,6 +154,30 @@ def test_inlinks_equal_truth(demo_crawl: dict[str, Any]) -> None:
     expected = expected_inlinks(demo_crawl["truth"])
     assert set(got) == set(expected)
     assert {path: got[path] for path in got if got[path] != expected[path]} == {}
+
+
+def test_every_link_carries_the_truths_nofollow_reasons(demo_crawl: dict[str, Any]) -> None:
+    """nofollow_reason and nofollow of each of the ~90,000 link rows, against the model's links."""
+    base = demo_crawl["base"]
+    expected = site_nofollow_reasons(build_site(DEFAULT_SEED, 1))
+    got = {
+        (as_path(link["source_url"], base), link["ordinal"]): (link["nofollow_reason"], link["nofollow"])
+        for link in lake_rows(demo_crawl["lake"], "crawl/links", "source_url, ordinal")
+    }
+    fetched = {key: reasons for key, reasons in expected.items() if key[0] in demo_crawl["truth"].urls}
+    fetched = {key: reasons for key, reasons in fetched.items() if demo_crawl["truth"].urls[key[0]].status}
+    assert set(got) == set(fetched)
+    assert {key: value for key, value in got.items() if value != (fetched[key], bool(fetched[key]))} == {}
+    reasons = Counter(reason for value, _ in got.values() for reason in value)
+    assert set(reasons) == {"rel_nofollow", "rel_sponsored", "rel_ugc", "meta_robots", "x_robots_tag"}
+    stats = demo_crawl["stats"]
+    assert {
+        reason: stats.get(f"linkwarehouse/links/nofollow_reason/{reason}") for reason in reasons
+    } == reasons
+    assert (
+        stats["linkwarehouse/pages/nofollow/meta_robots"],
+        stats["linkwarehouse/pages/nofollow/x_robots_tag"],
+    ) == (2, 2)
 
 
 def test_each_url_fetched_at_most_once(demo_crawl: dict[str, Any]) -> None:

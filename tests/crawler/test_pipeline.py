@@ -59,6 +59,7 @@ LINK = {
     "position": "content",
     "ordinal": 1,
     "is_internal": True,
+    "nofollow_reason": ["rel_nofollow", "x_robots_tag"],
 }
 
 ITEMS = [
@@ -103,7 +104,12 @@ def test_finished_crawl_is_published_then_committed(tmp_path: Path) -> None:
         (f"{BASE}/new", 200, f"{BASE}/new", None, "shop", "c1"),
         (f"{BASE}/old", 301, f"{BASE}/new", None, "shop", "c1"),
     ]
-    assert lake_rows(lake, "crawl/links", "ordinal")[0]["rel"] == ["nofollow"]
+    (link,) = lake_rows(lake, "crawl/links", "ordinal")
+    assert (link["rel"], link["nofollow"], link["nofollow_reason"]) == (
+        ["nofollow"],
+        True,
+        ["rel_nofollow", "x_robots_tag"],
+    )
     assert [m["rows"] for m in published_manifests(lake, "crawl/redirects")] == [1]
     assert [m["rows"] for m in published_manifests(lake, "crawl/sitemap_urls")] == [1]
     assert [m["rows"] for m in published_manifests(lake, "crawl/hreflang")] == [1]
@@ -123,8 +129,11 @@ def test_finished_crawl_is_published_then_committed(tmp_path: Path) -> None:
     assert run["started_at"] <= run["finished_at"]
     assert (
         stats.get_value("linkwarehouse/links/nofollow"),
+        stats.get_value("linkwarehouse/links/nofollow_reason/rel_nofollow"),
+        stats.get_value("linkwarehouse/links/nofollow_reason/x_robots_tag"),
+        stats.get_value("linkwarehouse/links/nofollow_reason/rel_sponsored"),
         stats.get_value("linkwarehouse/pages/errors"),
-    ) == (1, 1)
+    ) == (1, 1, 1, None, 1)
     assert not (lake / "_staging" / spider.run_id).exists()
     assert pipeline.pages == 4
 

@@ -76,6 +76,56 @@ def test_nofollow_is_not_followed_when_configured(tmp_path: Path) -> None:
     assert sum(link["nofollow"] for link in items[0].links) == 1
 
 
+FOLLOW_LINKS = (
+    '<a href="/plain">plain</a> <a href="/ad" rel="sponsored">ad</a> <a href="/nf" rel="nofollow">nf</a>'
+)
+
+
+@pytest.mark.parametrize(
+    ("x_robots_tag", "links", "follow_nofollow", "nofollow", "requested"),
+    [
+        # Discovery follows unfollowed links by default; the rows still say they are unfollowed.
+        ([], {}, True, [False, True, True], ["/plain", "/ad", "/nf"]),
+        ([], {}, False, [False, True, True], ["/plain"]),
+        ([], {"sponsored_ugc_as_nofollow": False}, False, [False, False, True], ["/plain", "/ad"]),
+        # One header line scoped to another bot, the next unscoped: the page says nofollow.
+        (["otherbot: noindex", "nofollow"], {}, False, [True, True, True], []),
+        (["otherbot: noindex, nofollow"], {}, False, [False, True, True], ["/plain"]),
+        (
+            ["googlebot: nofollow"],
+            {"sponsored_ugc_as_nofollow": False},
+            True,
+            [True, True, True],
+            ["/plain", "/ad", "/nf"],
+        ),
+    ],
+)
+def test_x_robots_tag_lines_and_the_switch_reach_link_rows_and_discovery(
+    tmp_path: Path,
+    x_robots_tag: list[str],
+    links: dict[str, object],
+    follow_nofollow: bool,
+    nofollow: list[bool],
+    requested: list[str],
+) -> None:
+    spider = make_spider(tmp_path, links=links, follow_nofollow=follow_nofollow)
+    spider.crawler.stats.open_spider()
+    response = page_response(f"{BASE}/", FOLLOW_LINKS, X_Robots_Tag=x_robots_tag) if x_robots_tag else None
+    requests, (item,), _ = split(list(spider.parse_page(response or page_response(f"{BASE}/", FOLLOW_LINKS))))
+    assert [link["nofollow"] for link in item.links] == nofollow
+    assert [r.url for r in requests] == [f"{BASE}{path}" for path in requested]
+    header = "x_robots_tag" if all(nofollow) else None
+    assert [link["nofollow_reason"] for link in item.links] == [
+        [header] if header else [],
+        ["rel_sponsored", header] if header else ["rel_sponsored"],
+        ["rel_nofollow", header] if header else ["rel_nofollow"],
+    ]
+    assert spider.crawler.stats.get_value("linkwarehouse/pages/nofollow/x_robots_tag") == (
+        1 if header else None
+    )
+    assert item.page["x_robots_tag"] == (", ".join(x_robots_tag).lower() or None)
+
+
 @pytest.mark.parametrize(
     ("status", "content_type"),
     [(200, "application/json"), (404, "text/html"), (500, "text/html"), (204, "text/plain")],

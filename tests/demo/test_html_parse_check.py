@@ -108,14 +108,15 @@ def extract_links(html: bytes, page_url: str, host: str) -> list[ParsedLink]:
     return links
 
 
-def _get(url: str) -> bytes:
+def _get(url: str) -> tuple[bytes, list[str]]:
     with urllib.request.urlopen(url, timeout=30) as response:
-        return response.read()
+        return response.read(), response.headers.get_all("X-Robots-Tag") or []
 
 
 @pytest.fixture(scope="module")
-def served_pages(server: DemoSiteServer, truth_v1: Truth, site_v1: Site) -> dict[str, bytes]:
-    """Every fetched 2xx HTML page as the server sends it (the truth decides which are fetched)."""
+def served(server: DemoSiteServer, truth_v1: Truth, site_v1: Site) -> dict[str, tuple[bytes, list[str]]]:
+    """Every fetched 2xx HTML page as the server sends it (the truth decides which are fetched):
+    its body and its X-Robots-Tag header lines."""
     pages = [
         path
         for path, row in truth_v1.urls.items()
@@ -123,6 +124,26 @@ def served_pages(server: DemoSiteServer, truth_v1: Truth, site_v1: Site) -> dict
     ]
     with ThreadPoolExecutor(max_workers=8) as pool:
         return dict(zip(pages, pool.map(lambda path: _get(server.base_url + path), pages), strict=True))
+
+
+@pytest.fixture(scope="module")
+def served_pages(served: dict[str, tuple[bytes, list[str]]]) -> dict[str, bytes]:
+    return {path: body for path, (body, _) in served.items()}
+
+
+def says_nofollow_to_google(body: bytes, x_robots_tag: list[str]) -> bool:
+    """Page-level nofollow as Google reads it, from the served bytes and headers alone."""
+    doc = lxml.html.fromstring(body)
+    meta = doc.xpath("//meta[@name='robots' or @name='googlebot']/@content")
+    rules = [rule.strip().lower() for content in meta for rule in content.split(",")]
+    for line in x_robots_tag:
+        agent = None
+        for rule in line.lower().split(","):
+            if ":" in rule:
+                agent, rule = (part.strip() for part in rule.split(":", 1))
+            if agent in (None, "googlebot"):
+                rules.append(rule.strip())
+    return "nofollow" in rules or "none" in rules
 
 
 @pytest.fixture(scope="module")
@@ -153,12 +174,14 @@ def test_every_link_element_matches_the_model(
 
 
 def test_inlinks_recomputed_from_html_equal_the_truth(
-    served_links: dict[str, list[ParsedLink]], truth_v1: Truth
+    served_links: dict[str, list[ParsedLink]], served: dict[str, tuple[bytes, list[str]]], truth_v1: Truth
 ) -> None:
     sources: dict[str, set[str]] = {path: set() for path in truth_v1.urls}
     totals: Counter[str] = Counter()
     positions: Counter[tuple[str, str]] = Counter()
     nofollow: Counter[str] = Counter()
+    page_nofollow = {path for path, (body, header) in served.items() if says_nofollow_to_google(body, header)}
+    assert len(page_nofollow) == 4  # the planted meta robots / googlebot / X-Robots-Tag cases
     for source, links in served_links.items():
         for link in links:
             if link.target is None or link.target == source:
@@ -166,7 +189,8 @@ def test_inlinks_recomputed_from_html_equal_the_truth(
             sources[link.target].add(source)
             totals[link.target] += 1
             positions[link.target, link.position] += 1
-            nofollow[link.target] += "nofollow" in link.rel
+            unfollowed = source in page_nofollow or not {"nofollow", "sponsored", "ugc"}.isdisjoint(link.rel)
+            nofollow[link.target] += unfollowed
     mismatches = []
     for path, row in truth_v1.urls.items():
         recomputed = (
@@ -201,6 +225,8 @@ def test_head_facts_match_the_truth(
         assert (resolved.removeprefix(server.base_url) if resolved else None) == row.canonical, path
         robots = doc.xpath("//meta[@name='robots']/@content")
         assert (robots[0] if robots else None) == row.meta_robots, path
+        googlebot = doc.xpath("//meta[@name='googlebot']/@content")
+        assert (googlebot[0] if googlebot else None) == row.meta_googlebot, path
         alternates = {
             element.get("hreflang"): element.get("href").removeprefix(server.base_url)
             for element in doc.xpath("//link[@rel='alternate'][@hreflang]")

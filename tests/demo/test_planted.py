@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from linkwarehouse.demo import Site, Truth
+from linkwarehouse.demo import Site, Truth, compute_truth
 from linkwarehouse.demo.render import render_robots, render_sitemap_index
+from linkwarehouse.demo.truth import site_nofollow_reasons
 
 
 def test_sitemap_only_orphans(site_v1: Site, truth_v1: Truth) -> None:
@@ -21,8 +22,11 @@ def test_sitemap_only_orphans(site_v1: Site, truth_v1: Truth) -> None:
 def test_the_orphan_set_is_exactly_the_planted_one(site_v1: Site, truth_v1: Truth) -> None:
     planted = site_v1.planted
     expected = {*planted.sitemap_only_orphans, planted.nofollow_only, planted.linked_only_from_orphan}
+    expected |= {
+        target for case, (_, target) in planted.follow_cases.items() if case != "x_robots_tag_otherbot"
+    }
     assert truth_v1.orphans() == expected
-    assert len(expected) == 14
+    assert len(expected) == 20
 
 
 def test_page_reached_only_through_nofollow(site_v1: Site, truth_v1: Truth) -> None:
@@ -82,13 +86,13 @@ def test_redirect_loop_and_slash_redirect(site_v1: Site, truth_v1: Truth) -> Non
 def test_nofollow_sponsored_and_ugc_links(site_v1: Site, truth_v1: Truth) -> None:
     internal = [occ for occ in site_v1.occurrences() if occ.link.is_internal]
     rels = Counter(token for occ in internal for token in occ.link.rel)
-    assert rels["nofollow"] > 1800 and rels["ugc"] > 50 and rels["sponsored"] == 4
+    assert rels["nofollow"] > 1800 and rels["ugc"] > 50 and rels["sponsored"] == 5
     assert any(occ.link.rel_raw == "UGC NoFollow" for occ in internal)
     assert any(occ.link.rel_raw == "NOFOLLOW" and occ.position == "content" for occ in internal)
     edges = set(truth_v1.followed_edges)
     for source, target in site_v1.planted.internal_sponsored:
-        assert (source, target) in edges  # sponsored without nofollow is followed
-    nofollow_content = [occ for occ in internal if occ.link.nofollow and occ.position == "content"]
+        assert (source, target) not in edges  # rel=sponsored alone is not followed (Google)
+    nofollow_content = [occ for occ in internal if "nofollow" in occ.link.rel and occ.position == "content"]
     assert len(nofollow_content) > 100
 
 
@@ -196,3 +200,80 @@ def test_percent_encoded_slug_spelled_three_ways(site_v1: Site, truth_v1: Truth)
         "{{BASE_URL}}/blog/caf%C3%A9-ride-etiquette/",
     ]
     assert (truth_v1.urls[path].unique_inlinks, truth_v1.urls[path].total_inlinks) == (3, 3)
+
+
+# case: (nofollow_reason of the planted link, target's click depth, is_orphan, orphan_evidence,
+#        target's unique_inlinks, nofollow_inlinks) - written out from the case's design.
+FOLLOW_CASES = {
+    "meta_robots": (["meta_robots"], None, True, ["unfollowed_link"], 1, 1),
+    "meta_googlebot": (["meta_robots"], None, True, ["unfollowed_link"], 1, 1),
+    "x_robots_tag": (["x_robots_tag"], None, True, ["unfollowed_link"], 1, 1),
+    "x_robots_tag_googlebot": (["x_robots_tag"], None, True, ["unfollowed_link"], 1, 1),
+    "x_robots_tag_otherbot": ([], 3, False, [], 1, 0),
+    "rel_sponsored": (["rel_sponsored"], None, True, ["unfollowed_link"], 1, 1),
+    "rel_ugc": (["rel_ugc"], None, True, ["unfollowed_link"], 1, 1),
+}
+
+
+def test_follow_semantics_cases(site_v1: Site, truth_v1: Truth) -> None:
+    """Each page-level and rel case: the link's reasons, and what they do to its only target."""
+    cases = site_v1.planted.follow_cases
+    reasons = site_nofollow_reasons(site_v1)
+    got = {}
+    for case, (source, target) in cases.items():
+        (ordinal,) = [occ.ordinal for occ in site_v1.pages[source].occurrences() if occ.link.target == target]
+        row = truth_v1.urls[target]
+        got[case] = (
+            reasons[source, ordinal],
+            row.click_depth,
+            row.is_orphan,
+            row.orphan_evidence,
+            row.unique_inlinks,
+            row.nofollow_inlinks,
+        )
+    assert got == FOLLOW_CASES
+    hubs = {
+        case: site_v1.pages[source] for case, (source, _) in cases.items() if case.startswith(("meta", "x_"))
+    }
+    assert (hubs["meta_robots"].meta_robots, hubs["meta_googlebot"].meta_googlebot) == (
+        "nofollow",
+        "nofollow",
+    )
+    assert [
+        hubs[case].x_robots_tag
+        for case in ("x_robots_tag", "x_robots_tag_googlebot", "x_robots_tag_otherbot")
+    ] == [
+        "nofollow",
+        "googlebot: nofollow",
+        "otherbot: nofollow",
+    ]
+    # A page-level nofollow covers every link of the page, template links included.
+    page_reason = {"meta_robots": "meta_robots", "meta_googlebot": "meta_robots"}
+    for case, hub in hubs.items():
+        expected = page_reason.get(case, "x_robots_tag" if case != "x_robots_tag_otherbot" else None)
+        page_level = {
+            tuple(r for r in reasons[hub.path, occ.ordinal] if r in ("meta_robots", "x_robots_tag"))
+            for occ in hub.occurrences()
+        }
+        assert page_level == {(expected,) if expected else ()}, case
+        assert (truth_v1.urls[hub.path].click_depth, truth_v1.urls[hub.path].indexable) == (2, True)
+
+
+def test_sponsored_and_ugc_switch(site_v1: Site, truth_v1: Truth) -> None:
+    """With links.sponsored_ugc_as_nofollow off, only the rel=sponsored / rel=ugc cases change."""
+    relaxed = compute_truth(site_v1, sponsored_ugc_as_nofollow=False)
+    cases = site_v1.planted.follow_cases
+    for case in ("rel_sponsored", "rel_ugc"):
+        source, target = cases[case]
+        row = relaxed.urls[target]
+        assert (row.click_depth, row.is_orphan, row.nofollow_inlinks) == (
+            relaxed.urls[source].click_depth + 1,
+            False,
+            0,
+        )
+    assert truth_v1.orphans() - relaxed.orphans() == {cases["rel_sponsored"][1], cases["rel_ugc"][1]}
+    assert relaxed.orphans() <= truth_v1.orphans()
+    # Links with rel="ugc nofollow" stay unfollowed: nofollow counts whatever the switch says.
+    assert sum(row.nofollow_inlinks for row in relaxed.urls.values()) == sum(
+        row.nofollow_inlinks for row in truth_v1.urls.values()
+    ) - 2 - len(site_v1.planted.internal_sponsored)

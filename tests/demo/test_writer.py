@@ -61,7 +61,7 @@ def test_manifest_and_truth_file(written_v1: WrittenSite, truth_v1: Truth) -> No
         truth_v1.seed,
         len(truth_v1.urls),
     )
-    assert manifest["orphans"] == 14 and manifest["sitemap_urls"] == sum(
+    assert manifest["orphans"] == 20 and manifest["sitemap_urls"] == sum(
         r.in_sitemap for r in truth_v1.urls.values()
     )
     loaded = load_truth(written_v1.truth_path)

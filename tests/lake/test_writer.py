@@ -99,6 +99,33 @@ def test_unknown_column(tmp_path: Path) -> None:
         writer.append({"url": "x", "nope": 1})
 
 
+def test_placeholder_of_an_older_schema_is_replaced_so_new_columns_resolve(tmp_path: Path) -> None:
+    """A lake whose placeholder and partitions predate links.nofollow_reason still reads it (null)."""
+    links = TABLES["crawl/links"]
+    old_schema = pa.schema([field for field in links.schema if field.name != "nofollow_reason"])
+    placeholder = tmp_path / "crawl/links/site=_empty/crawl_id=_empty/part-00000.parquet"
+    old_partition = tmp_path / "crawl/links/site=shop/crawl_id=old/part-00000.parquet"
+    old_row = {"source_url": "u", "target_url": "v", "rel": ["sponsored"], "nofollow": False, "ordinal": 1}
+    for path, table in (
+        (placeholder, old_schema.empty_table()),
+        (old_partition, pa.Table.from_pylist([old_row], old_schema)),
+    ):
+        path.parent.mkdir(parents=True)
+        pq.write_table(table, path)
+    files = f"{tmp_path}/crawl/links/*/*/*.parquet"
+    glob = f"read_parquet('{files}', hive_partitioning = true, union_by_name = true)"
+    with pytest.raises(duckdb.BinderException, match="nofollow_reason"):
+        duckdb.sql(f"select nofollow_reason from {glob}").fetchall()
+    ensure_placeholders(tmp_path)
+    assert pq.read_schema(placeholder).equals(links.schema)
+    assert duckdb.sql(f"select site, rel, nofollow_reason from {glob}").fetchall() == [
+        ("shop", ["sponsored"], None)
+    ]
+    written = placeholder.stat().st_mtime_ns
+    ensure_placeholders(tmp_path)  # current placeholders are left alone
+    assert placeholder.stat().st_mtime_ns == written
+
+
 def test_file_partition_and_placeholders_make_globs_resolve(tmp_path: Path) -> None:
     ensure_placeholders(tmp_path)
     ensure_placeholders(tmp_path)

@@ -63,5 +63,7 @@ def test_every_dbt_unit_test_passes(built: BuildResult, warehouse_settings: Sett
         "test_int_graph_metrics_nofollow_dilution_and_position_weights",
         "test_int_orphans_classified_evidence_from_each_source",
         "test_anchor_text_profile_shares_and_over_optimisation",
+        "test_stg_crawl__links_followed_definition_and_switch",
+        "test_stg_crawl__links_default_switch_off_for_every_site",
     ):
         assert name in statuses

@@ -542,7 +542,7 @@ def test_site_kpis_equal_truth(demo: Demo, version: int) -> None:
     assert kpis["orphan_sessions_28d"] > 0
 
 
-def test_planted_unreachable_pages_robots_and_followed_sponsored_links(demo: Demo) -> None:
+def test_planted_unreachable_pages_robots_and_unfollowed_sponsored_links(demo: Demo) -> None:
     """The planted problems the tests above do not name, each where a user would look for it."""
     planted = demo.truths[1].planted
     pages = {
@@ -563,9 +563,51 @@ def test_planted_unreachable_pages_robots_and_followed_sponsored_links(demo: Dem
     assert (cart["status"], cart["error"], cart["indexable"]) == (None, "robots_disallowed", False)
     assert not pages[planted["non_html"]]["indexable"]
     assert planted["percent_encoded"] in pages
-    # rel=sponsored is no nofollow: those links are followed edges of the graph.
+    # rel=sponsored counts as not followed (Google; the site keeps the default switch).
     edges = demo.rows(
-        "select source_url, target_url from intermediate.int_link_graph where crawl_id = 'v1' and is_followed"
+        "select source_url, target_url, is_followed, nofollow_occurrences from intermediate.int_link_graph "
+        "where crawl_id = 'v1'"
     )
-    followed = {(demo.path(row["source_url"]), demo.path(row["target_url"])) for row in edges}
-    assert {tuple(pair) for pair in planted["internal_sponsored"]} <= followed
+    by_pair = {(demo.path(row["source_url"]), demo.path(row["target_url"])): row for row in edges}
+    for pair in planted["internal_sponsored"]:
+        assert (by_pair[tuple(pair)]["is_followed"], by_pair[tuple(pair)]["nofollow_occurrences"]) == (False, 1)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_planted_follow_cases(demo: Demo, version: int) -> None:
+    """Page-level nofollow (meta robots, meta googlebot, X-Robots-Tag, googlebot-scoped), an
+    X-Robots-Tag scoped to another bot, rel=sponsored and rel=ugc: the planted link's edge and
+    its only target, exact per case."""
+    crawl_id = demo.crawl_ids[version]
+    cases = demo.truths[version].planted["follow_cases"]
+    edges = {
+        (demo.path(row["source_url"]), demo.path(row["target_url"])): row["is_followed"]
+        for row in demo.rows(
+            "select source_url, target_url, is_followed from intermediate.int_link_graph where crawl_id = ?",
+            crawl_id,
+        )
+    }
+    pages = {
+        demo.path(row.pop("url")): row
+        for row in demo.rows(
+            "select url, click_depth, is_orphan, unique_inlinks, nofollow_inlinks, unique_followed_inlinks, "
+            "list_contains(orphan_evidence, 'unfollowed_link') as unfollowed_evidence "
+            "from page_link_metrics where crawl_id = ?",
+            crawl_id,
+        )
+    }
+    got = {
+        case: (edges[source, target], *pages[target].values(), pages[source]["click_depth"])
+        for case, (source, target) in cases.items()
+    }
+    unfollowed = (False, None, True, 1, 1, 0, True)
+    hub = 2  # hubs are linked from /about/ (footer of every page: depth 1)
+    assert got == {
+        "meta_robots": (*unfollowed, hub),
+        "meta_googlebot": (*unfollowed, hub),
+        "x_robots_tag": (*unfollowed, hub),
+        "x_robots_tag_googlebot": (*unfollowed, hub),
+        "x_robots_tag_otherbot": (True, hub + 1, False, 1, 0, 1, False, hub),
+        "rel_sponsored": (*unfollowed, 1),
+        "rel_ugc": (*unfollowed, 1),
+    }

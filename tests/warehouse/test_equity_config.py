@@ -1,4 +1,4 @@
-"""The equity variant in sites.yaml: validated with the file/site/key in errors, passed to dbt as vars."""
+"""Equity variant and follow switch in sites.yaml: errors name file, site and key; passed to dbt as vars."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ sites:
         position_weights: {nav: 0.3, footer: 0.2}
   - name: blog
     start_urls: ["https://blog.example/"]
+    links:
+      sponsored_ugc_as_nofollow: false
 """
 
 
@@ -32,7 +34,7 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_equity_blocks_become_the_site_equity_var(tmp_path: Path) -> None:
+def test_equity_and_links_blocks_become_the_site_equity_and_site_links_vars(tmp_path: Path) -> None:
     settings = dataclasses.replace(make_settings(tmp_path), config_path=write(tmp_path, SITES))
     assert dbt_vars(settings) == {
         "site_equity": {
@@ -42,7 +44,11 @@ def test_equity_blocks_become_the_site_equity_var(tmp_path: Path) -> None:
                 "position_weights": {"nav": 0.3, "footer": 0.2},
             },
             "blog": {"eligibility": "all", "nofollow": "ignore", "position_weights": None},
-        }
+        },
+        "site_links": {
+            "shop": {"sponsored_ugc_as_nofollow": True},
+            "blog": {"sponsored_ugc_as_nofollow": False},
+        },
     }
     sites = load_sites(settings.config_path)
     assert not sites.site("shop").warehouse.equity.is_plain()
@@ -51,7 +57,7 @@ def test_equity_blocks_become_the_site_equity_var(tmp_path: Path) -> None:
 
 def test_without_a_sites_file_every_site_gets_the_default(tmp_path: Path) -> None:
     settings = dataclasses.replace(make_settings(tmp_path), config_path=tmp_path / "missing.yaml")
-    assert dbt_vars(settings) == {"site_equity": {}}
+    assert dbt_vars(settings) == {"site_equity": {}, "site_links": {}}
 
 
 @pytest.mark.parametrize(
@@ -85,5 +91,5 @@ sites:
     with pytest.raises(ConfigError, match=re.escape(f"{path}: {message}")):
         load_sites(path)
     settings = dataclasses.replace(make_settings(tmp_path), config_path=path)
-    with pytest.raises(WarehouseError, match="cannot read the equity settings"):
+    with pytest.raises(WarehouseError, match="cannot read the site settings"):
         dbt_vars(settings)

@@ -75,8 +75,13 @@ def _header(response: Response, name: bytes) -> str | None:
         return value.decode("latin-1")
 
 
+def _header_lines(response: Response, name: bytes) -> list[str]:
+    """Every line of a repeatable header, decoded and stripped (one item per header line)."""
+    return [value.decode("latin-1").strip() for value in response.headers.getlist(name)]
+
+
 def _header_list(response: Response, name: bytes) -> str | None:
-    values = [value.decode("latin-1").strip() for value in response.headers.getlist(name)]
+    values = _header_lines(response, name)
     return ", ".join(values).lower() if values else None
 
 
@@ -135,7 +140,9 @@ class SiteSpider(Spider):
         self.normalize = self.site_config.normalizer()
         self.scope = Scope.for_site(self.site_config)
         self.frontier = Frontier.for_site(self.site_config)
-        self.extractor = PageExtractor(self.normalize, self.scope)
+        self.extractor = PageExtractor(
+            self.normalize, self.scope, self.site_config.links.sponsored_ugc_as_nofollow
+        )
         self.follow_nofollow = crawl.follow_nofollow
         self.max_redirects = crawl.max_redirects
         self.seed_urls = list(
@@ -348,12 +355,15 @@ class SiteSpider(Spider):
         page = item.page
         try:
             page["charset"] = response.encoding
-            extraction = self.extractor.extract(response.text, meta.url)
+            robots_header = _header_lines(response, b"X-Robots-Tag")
+            extraction = self.extractor.extract(response.text, meta.url, robots_header)
         except Exception as exc:
             logger.exception("extracting %s failed", meta.url)
             page["error"] = f"extract_failed: {type(exc).__name__}: {exc}"
             return
         page.update(extraction.facts)
+        for reason in extraction.page_nofollow:
+            self.crawler.stats.inc_value(f"linkwarehouse/pages/nofollow/{reason}")
         item.links = extraction.links
         item.hreflang = extraction.hreflang + item.hreflang
         item.text = {

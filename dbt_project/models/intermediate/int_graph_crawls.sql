@@ -1,5 +1,6 @@
 -- One row per published crawl: what decides its graph metrics (start URLs, the site's equity
--- variant, the crawl/runs facts that change when a crawl is re-run) and their fingerprint.
+-- variant and follow switch, the crawl/runs facts that change when a crawl is re-run) and their
+-- fingerprint.
 -- int_graph_metrics recomputes a crawl only when this fingerprint changes.
 
 with
@@ -34,7 +35,8 @@ configured as (
         coalesce(site_settings.weight_aside, default_settings.weight_aside) as weight_aside,
         coalesce(site_settings.weight_header, default_settings.weight_header) as weight_header,
         coalesce(site_settings.weight_nav, default_settings.weight_nav) as weight_nav,
-        coalesce(site_settings.weight_footer, default_settings.weight_footer) as weight_footer
+        coalesce(site_settings.weight_footer, default_settings.weight_footer) as weight_footer,
+        {{ sponsored_ugc_as_nofollow('runs.site') }} as sponsored_ugc_as_nofollow
 
     from runs
     left join settings as site_settings
@@ -79,6 +81,7 @@ final as (
         weight_footer,
         equity_variant,
         is_plain_equity,
+        sponsored_ugc_as_nofollow,
         md5(concat_ws(
             '|',
             'graph_version={{ var("graph_version") }}',
@@ -87,7 +90,8 @@ final as (
             pages_crawled,
             links_found,
             array_to_string(start_urls, ' '),
-            equity_variant
+            equity_variant,
+            'sponsored_ugc_as_nofollow=' || sponsored_ugc_as_nofollow
         )) as graph_fingerprint
 
     from labelled

@@ -35,7 +35,7 @@ nodes as (
 
 ),
 
--- Internal links between crawled URLs as node ids. "Followed" (as in int_link_graph: no
+-- Internal links between crawled URLs as node ids. "Followed" (as in int_link_graph: not
 -- nofollow, not a self-link) is a column applied later, not a WHERE: DuckDB guesses 20 %
 -- selectivity per filter on the scan, and with that estimate it built the join's hash table on
 -- the 20M links instead of the 1M nodes (13 s and 3.3 GB instead of 8 s and 2.0 GB).

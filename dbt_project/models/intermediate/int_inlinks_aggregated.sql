@@ -1,6 +1,6 @@
 -- One row per linked-to URL per crawl (URLs without inlinks have no row): inlink counts over
 -- internal link occurrences, self-links excluded, nofollow included, redirects not followed.
--- unique_followed_inlinks counts the source pages with at least one link without nofollow.
+-- unique_followed_inlinks counts the source pages with at least one followed link (is_nofollow false).
 -- Counted in two plain group-bys (per source, then per target) instead of count(distinct):
 -- several times faster on tens of millions of links.
 

@@ -35,7 +35,8 @@ final as (
         redirect_chains.hops > 1 as is_chain,
         links.anchor_text,
         links.link_position,
-        coalesce(links.is_nofollow, false) as is_nofollow
+        coalesce(links.is_nofollow, false) as is_nofollow,
+        coalesce(links.nofollow_reason, []::varchar[]) as nofollow_reason
 
     from links
     inner join redirect_chains

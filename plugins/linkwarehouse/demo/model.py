@@ -81,10 +81,6 @@ class Link(NamedTuple):
         return _rel_tokens(self.rel_raw) if self.rel_raw else ()
 
     @property
-    def nofollow(self) -> bool:
-        return self.rel_raw is not None and "nofollow" in _rel_tokens(self.rel_raw)
-
-    @property
     def kind(self) -> str:
         if self.area:
             return "area"
@@ -148,7 +144,9 @@ class Page:
     """One route of the demo site: an HTML page, a redirect, an error or a file.
 
     Only 2xx HTML pages have regions. ``sitemap`` names the child sitemap listing the page
-    (``None``: not listed). ``canonical`` and ``alternates`` values are paths.
+    (``None``: not listed). ``canonical`` and ``alternates`` values are paths. ``meta_robots``
+    and ``meta_googlebot`` are the contents of ``<meta name="robots">`` / ``"googlebot"``;
+    ``x_robots_tag`` is sent as one ``X-Robots-Tag`` header line.
     """
 
     path: str
@@ -165,6 +163,7 @@ class Page:
     canonical: str | None = None
     canonical_absolute: bool = True
     meta_robots: str | None = None
+    meta_googlebot: str | None = None
     x_robots_tag: str | None = None
     alternates: dict[str, str] = field(default_factory=dict)
     head_links: list[tuple[str, str]] = field(default_factory=list)
@@ -240,6 +239,8 @@ class Planted:
     v2_lost_inlinks: tuple[str, ...]
     v2_resolved: tuple[str, ...]
     v2_resolved_from: str
+    #: Follow-semantics case -> (page holding the link, a target linked only by that link).
+    follow_cases: dict[str, tuple[str, str]]
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types (tuples become lists), as stored in ``truth.json``."""

@@ -43,6 +43,7 @@ def plant_problems(ctx: BuildContext) -> None:
     plant_canonicalised_duplicate(ctx)
     plant_noindex(ctx)
     plant_percent_encoded_url(ctx)
+    plant_follow_semantics(ctx)
 
 
 def _sources(ctx: BuildContext, pool: list[Page], count: int) -> list[Page]:
@@ -255,7 +256,7 @@ def plant_redirects(ctx: BuildContext) -> None:
 
 
 def plant_nofollow_and_sponsored(ctx: BuildContext) -> None:
-    """Internal rel=nofollow body links, and rel=sponsored ones (which are still followed)."""
+    """Internal rel=nofollow body links, and rel=sponsored ones to products linked elsewhere too."""
     sponsored: list[tuple[str, str]] = []
     for source in _sources(ctx, ctx.pools.posts, 4):
         product = ctx.rng.choice(ctx.pools.products)
@@ -439,3 +440,117 @@ def plant_percent_encoded_url(ctx: BuildContext) -> None:
             source, "Before your next group ride, read ", Link(href, "our café stop etiquette", path), "."
         )
     ctx.planted["percent_encoded"] = path
+
+
+#: Page-level follow cases: (case, hub path, hub title, page-level markup, target path, target title).
+#: Every hub is linked (followed) from /about/; its only content link names a page no other link
+#: names, so that page is reachable exactly when the hub's directive does not apply to Google.
+PAGE_LEVEL_CASES: tuple[tuple[str, str, str, dict[str, str], str, str], ...] = (
+    (
+        "meta_robots",
+        "/community/",
+        "Community forum",
+        {"meta_robots": "nofollow"},
+        "/community/long-run-fuelling-thread/",
+        "Forum thread: fuelling long runs",
+    ),
+    (
+        "meta_googlebot",
+        "/press/",
+        "Press",
+        {"meta_googlebot": "nofollow"},
+        "/press/media-kit/",
+        "Media kit",
+    ),
+    (
+        "x_robots_tag",
+        "/partners/",
+        "Partner programme",
+        {"x_robots_tag": "nofollow"},
+        "/partners/affiliate-terms/",
+        "Affiliate terms",
+    ),
+    (
+        "x_robots_tag_googlebot",
+        "/events/",
+        "Events",
+        {"x_robots_tag": "googlebot: nofollow"},
+        "/events/spring-5k/",
+        "Spring 5k meet-up",
+    ),
+    (
+        "x_robots_tag_otherbot",
+        "/stockists/",
+        "Stockists",
+        {"x_robots_tag": "otherbot: nofollow"},
+        "/stockists/berlin/",
+        "Stockist: Berlin",
+    ),
+)
+
+
+def plant_follow_semantics(ctx: BuildContext) -> None:
+    """Google's follow semantics, one case each: page-level nofollow and rel=sponsored / rel=ugc.
+
+    Page level: hubs whose meta robots, meta googlebot, X-Robots-Tag or googlebot-scoped
+    X-Robots-Tag says nofollow (their targets are orphans), and one whose X-Robots-Tag is scoped
+    to another bot (its target is reached). Link level: a target linked only with
+    rel="sponsored" and one linked only with rel="ugc" from a reader comment. No randomness is
+    drawn, so the rest of the site is as before.
+    """
+    cases: dict[str, tuple[str, str]] = {}
+    about = ctx.page("/about/")
+    parts: list[str | Link] = ["Around Stride & Trail: "]
+    for case, hub_path, hub_title, directives, target_path, target_title in PAGE_LEVEL_CASES:
+        hub = ctx.add_page(
+            Page(hub_path, "static", title=hub_title, h1=hub_title, canonical=hub_path, crumbs=[HOME_CRUMB])
+        )
+        for name, value in directives.items():
+            setattr(hub, name, value)
+        target = ctx.add_page(
+            Page(
+                target_path,
+                "static",
+                title=target_title,
+                h1=target_title,
+                canonical=target_path,
+                crumbs=[HOME_CRUMB, (hub_path, hub_title)],
+            )
+        )
+        ctx.paragraph(target, "Questions? ", link("/contact/", "Get in touch"), ".")
+        ctx.paragraph(hub, "Latest: ", link(target.path, target_title), ".")
+        parts += [link(hub_path, hub_title), " · " if len(cases) < len(PAGE_LEVEL_CASES) - 1 else "."]
+        cases[case] = (hub_path, target_path)
+    ctx.paragraph(about, *parts)
+    reserved = set(ctx.planted["v2_lost_inlinks"])
+    hosts = [post for post in ctx.pools.posts if post.path not in reserved][:2]
+    deal = ctx.add_page(
+        Page(
+            "/deals/trail-sock-bundle/",
+            "static",
+            title="Trail sock bundle (partner offer)",
+            h1="Trail sock bundle",
+            canonical="/deals/trail-sock-bundle/",
+            crumbs=[HOME_CRUMB],
+        )
+    )
+    ctx.paragraph(deal, "Three pairs for the price of two. ", link("/products/", "Back to the shop"), ".")
+    ctx.paragraph(hosts[0], "Sponsored: ", link(deal.path, "a trail sock bundle", rel="sponsored"), ".")
+    story = ctx.add_page(
+        Page(
+            "/blog/readers/first-ultra/",
+            "static",
+            title="Reader story: my first ultra",
+            h1="My first ultra",
+            canonical="/blog/readers/first-ultra/",
+            crumbs=[HOME_CRUMB, ("/blog/", "Blog")],
+        )
+    )
+    ctx.paragraph(story, "Fifty kilometres, one blister. ", link("/blog/", "More from the blog"), ".")
+    hosts[1].add(
+        "comments",
+        Block("p", ["Reader tip: I wrote up ", link(story.path, "my first ultra", rel="ugc"), "."]),
+    )
+    cases["rel_sponsored"] = (hosts[0].path, deal.path)
+    cases["rel_ugc"] = (hosts[1].path, story.path)
+    ctx.planted["follow_cases"] = cases

@@ -150,6 +150,8 @@ def _head(page: Page) -> str:
     ]
     if page.meta_robots:
         lines.append(f'<meta name="robots" content="{escape(page.meta_robots)}">')
+    if page.meta_googlebot:
+        lines.append(f'<meta name="googlebot" content="{escape(page.meta_googlebot)}">')
     if page.canonical:
         prefix = BASE_URL if page.canonical_absolute else ""
         lines.append(f'<link rel="canonical" href="{prefix}{page.canonical}">')

@@ -4,6 +4,11 @@ Which URLs get a row is decided by simulating the crawl's reach (start URLs, lin
 nofollow included, redirect Locations, sitemap URLs; robots-disallowed URLs recorded but not
 fetched), not by listing the routes: a route nobody can discover has no row. Metrics come
 from the model's link occurrences, never from parsing HTML.
+
+Followed is Google's reading, written here apart from the crawler's (linkcrawler/follow.py):
+a link is not followed when its rel has nofollow, sponsored or ugc (the last two only while
+``sponsored_ugc_as_nofollow``, the site default), or when its page's meta robots / googlebot
+or its X-Robots-Tag (unscoped or scoped to googlebot) says nofollow or none.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ class UrlTruth:
     lang: str | None
     canonical: str | None
     meta_robots: str | None
+    meta_googlebot: str | None
     x_robots_tag: str | None
     hreflang: dict[str, str] | None
     indexable: bool
@@ -195,7 +201,68 @@ class _LinkCounts:
     edges: set[tuple[str, str]] = field(default_factory=set)
 
 
-def _count_links(site: Site, reached: list[str], occurrences: dict[str, list[Occurrence]]) -> _LinkCounts:
+REASONS = ("rel_nofollow", "rel_sponsored", "rel_ugc", "meta_robots", "x_robots_tag")
+_SPONSORED_UGC = ("rel_sponsored", "rel_ugc")
+#: X-Robots-Tag rules that carry their own value after a colon (not a user-agent prefix).
+_VALUED_RULES = ("max-snippet", "max-image-preview", "max-video-preview", "unavailable_after")
+
+
+def _says_nofollow(rules: Iterable[str]) -> bool:
+    return any(rule.strip().lower() in ("nofollow", "none") for rule in rules)
+
+
+def _header_nofollow_for_google(value: str | None) -> bool:
+    """One X-Robots-Tag line: an unscoped or ``googlebot:``-scoped nofollow/none counts."""
+    agent = None
+    for rule in (value or "").split(","):
+        head, colon, tail = rule.partition(":")
+        if colon and head.strip().lower() not in _VALUED_RULES:
+            agent, rule = head.strip().lower(), tail
+        if agent in (None, "googlebot") and _says_nofollow([rule]):
+            return True
+    return False
+
+
+def page_nofollow_reasons(page: Page) -> list[str]:
+    """The reasons ``page`` gives every one of its links."""
+    reasons = []
+    if _says_nofollow((page.meta_robots or "").split(",")) or _says_nofollow(
+        (page.meta_googlebot or "").split(",")
+    ):
+        reasons.append("meta_robots")
+    if _header_nofollow_for_google(page.x_robots_tag):
+        reasons.append("x_robots_tag")
+    return reasons
+
+
+def nofollow_reasons(page: Page, occurrence: Occurrence, page_level: list[str] | None = None) -> list[str]:
+    """Every reason the occurrence is not followed, in :data:`REASONS` order (crawl/links
+    ``nofollow_reason``); ``page_level``: :func:`page_nofollow_reasons` of ``page`` if known."""
+    rel = set(occurrence.link.rel)
+    own = [f"rel_{token}" for token in ("nofollow", "sponsored", "ugc") if token in rel]
+    return own + (page_nofollow_reasons(page) if page_level is None else page_level)
+
+
+def is_followed(reasons: list[str], sponsored_ugc_as_nofollow: bool = True) -> bool:
+    counted = reasons if sponsored_ugc_as_nofollow else [r for r in reasons if r not in _SPONSORED_UGC]
+    return not counted
+
+
+def site_nofollow_reasons(site: Site) -> dict[tuple[str, int], list[str]]:
+    """``(source path, ordinal) -> nofollow_reason`` of every link occurrence of ``site``."""
+    page_level = {path: page_nofollow_reasons(page) for path, page in site.pages.items()}
+    return {
+        (occ.source, occ.ordinal): nofollow_reasons(site.pages[occ.source], occ, page_level[occ.source])
+        for occ in site.occurrences()
+    }
+
+
+def _count_links(
+    site: Site,
+    reached: list[str],
+    occurrences: dict[str, list[Occurrence]],
+    sponsored_ugc_as_nofollow: bool = True,
+) -> _LinkCounts:
     counts = _LinkCounts(sources={path: set() for path in reached})
     for path in reached:
         page = site.pages[path]
@@ -203,6 +270,7 @@ def _count_links(site: Site, reached: list[str], occurrences: dict[str, list[Occ
             continue
         if page.redirect_target is not None:
             counts.edges.add((path, page.redirect_target))
+        page_level = page_nofollow_reasons(page)
         for occ in occurrences.get(path, ()):
             target = occ.link.target
             if target is None or target == path:
@@ -210,10 +278,10 @@ def _count_links(site: Site, reached: list[str], occurrences: dict[str, list[Occ
             counts.sources[target].add(path)
             counts.totals[target] += 1
             counts.by_position[occ.position][target] += 1
-            if occ.link.nofollow:
-                counts.nofollow[target] += 1
-            else:
+            if is_followed(nofollow_reasons(page, occ, page_level), sponsored_ugc_as_nofollow):
                 counts.edges.add((path, target))
+            else:
+                counts.nofollow[target] += 1
     return counts
 
 
@@ -231,21 +299,26 @@ def _orphan_evidence(
 
 
 def compute_truth(
-    site: Site, previous: Truth | None = None, known: Mapping[str, Iterable[str]] | None = None
+    site: Site,
+    previous: Truth | None = None,
+    known: Mapping[str, Iterable[str]] | None = None,
+    *,
+    sponsored_ugc_as_nofollow: bool = True,
 ) -> Truth:
     """Truth of one crawl of ``site``.
 
     ``previous`` (the site's previous crawl) adds the ``previous_crawl`` orphan evidence and its
     URLs to those the crawler fetches; ``known`` maps further paths the crawler learns from the
     lake to their sources (``{"/x/": {"ga4", "gsc"}}``): fetched too (404 when the site has no
-    such route) and named as orphan evidence.
+    such route) and named as orphan evidence. ``sponsored_ugc_as_nofollow`` is the site's
+    ``links`` switch (rel=sponsored / rel=ugc not followed; the default).
     """
     known = {path: set(sources) for path, sources in (known or {}).items()}
     extra = [*(previous.urls if previous is not None else ()), *known]
     site = _with_missing_routes(site, extra)
     occurrences = {path: page.occurrences() for path, page in site.pages.items() if page.is_html_ok}
     reached = crawl_reach(site, occurrences, extra)
-    counts = _count_links(site, reached, occurrences)
+    counts = _count_links(site, reached, occurrences, sponsored_ugc_as_nofollow)
     depth = click_depths(site.start_paths, counts.edges)
     followed = tuple(sorted(counts.edges))
     ranks = pagerank(reached, followed)
@@ -276,6 +349,7 @@ def compute_truth(
             lang=page.lang if html_ok else None,
             canonical=page.canonical if html_ok else None,
             meta_robots=page.meta_robots if html_ok else None,
+            meta_googlebot=page.meta_googlebot if html_ok else None,
             x_robots_tag=page.x_robots_tag if allowed else None,
             hreflang=dict(page.alternates) if html_ok and page.alternates else None,
             indexable=indexable,

@@ -17,7 +17,12 @@ SCHEMA_VERSION = 3
 #    runs: finish_reason, stop_reasons, stop_details, workers) and tables crawl/page_text,
 #    crawl/sitemaps. Old partitions keep schema 1: read with union_by_name = true.
 # 3: gsc_pages / gsc_page_queries: provisional (the day was not final in Search Console when
-#    fetched; the manifest's `freshness` says the same for the whole partition).
+#    fetched; the manifest's `freshness` says the same for the whole partition);
+#    links.nofollow_reason, pages.meta_googlebot (additive); links.nofollow now means "not
+#    followed per Google" (any reason, sponsored/ugc per the site's switch), no longer only
+#    rel=nofollow. Schema <= 2 partitions have no nofollow_reason: the warehouse derives it
+#    from rel. The placeholders follow the contract (ensure_placeholders), so the columns
+#    always resolve.
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -68,6 +73,8 @@ CRAWL_PAGES = LakeTable(
             ("trap_suspected", pa.string()),
             ("retries", pa.int32()),
             ("redirect_issue", pa.string()),
+            # schema 3: content of <meta name="googlebot"> (as meta_robots is of name="robots")
+            ("meta_googlebot", pa.string()),
         ]
     ),
     ("site", "crawl_id"),
@@ -85,10 +92,15 @@ CRAWL_LINKS = LakeTable(
             ("kind", pa.string()),
             ("img_alt", pa.string()),
             ("rel", pa.list_(pa.string())),
+            # Not followed per Google (crawler follow.py): any reason below, sponsored/ugc only
+            # when the site's links.sponsored_ugc_as_nofollow is on (schema <= 2: rel=nofollow).
             ("nofollow", pa.bool_()),
             ("position", pa.string()),
             ("ordinal", pa.int32()),
             ("is_internal", pa.bool_()),
+            # schema 3: every reason, ordered rel_nofollow, rel_sponsored, rel_ugc, meta_robots,
+            # x_robots_tag; [] for a followed link.
+            ("nofollow_reason", pa.list_(pa.string())),
         ]
     ),
     ("site", "crawl_id"),

@@ -256,16 +256,18 @@ def write_file_partition(
 
 
 def ensure_placeholders(lake_root: str | os.PathLike[str]) -> None:
-    """Give every table one empty, typed file so readers' globs always resolve.
+    """Give every table one empty file typed as the current contract, so readers' globs resolve.
 
     DuckDB's ``read_parquet('<glob>')`` fails with "No files found" on an empty table (a site
-    without GA4, a first run); a zero-row file in a ``_empty`` partition keeps the schema.
+    without GA4, a first run); a zero-row file in a ``_empty`` partition keeps the schema. A
+    placeholder written by an older schema version is replaced: read with ``union_by_name``,
+    it is what makes a column added since resolve (null) over partitions that predate it.
     """
     for table in TABLES.values():
         placeholder = {key: PLACEHOLDER for key in table.partition_by}
         folder = partition_dir(Path(lake_root), table, placeholder)
         target = folder / (f"{PLACEHOLDER}.parquet" if table.layout == "file" else "part-00000.parquet")
-        if not target.exists():
+        if not target.exists() or not pq.read_schema(target).equals(table.schema):
             tmp = folder / f".{uuid.uuid4().hex}.tmp"
             try:
                 _write_parquet(table.schema.empty_table(), tmp)

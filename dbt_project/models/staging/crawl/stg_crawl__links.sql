@@ -1,5 +1,9 @@
 -- One row per link occurrence (<a href> / <area href>) per published crawl, in the crawler's
 -- document order (ordinal). Non-http hrefs are kept with target_url null.
+-- is_nofollow is THE followed definition every model uses (macros/follow_rules.sql): any of the
+-- link's nofollow reasons, rel_sponsored / rel_ugc only when the site's switch counts them.
+-- Crawls written before lake schema 3 have no nofollow_reason: it is derived from rel (their
+-- page-level reasons are unknown until the site is crawled again).
 
 with
 
@@ -28,7 +32,13 @@ renamed as (
         source.kind as link_kind,
         source.img_alt,
         source.rel,
-        source.nofollow as is_nofollow,
+        coalesce(
+            source.nofollow_reason,
+            list_filter(
+                ['rel_nofollow', 'rel_sponsored', 'rel_ugc'],
+                lambda reason: list_contains(coalesce(source.rel, []::varchar[]), substr(reason, 5))
+            )
+        ) as nofollow_reason,
         source.position as link_position,
         cast(source.ordinal as integer) as ordinal,
         source.is_internal
@@ -38,6 +48,16 @@ renamed as (
         on source.site = published_crawls.site
         and source.crawl_id = published_crawls.crawl_id
 
+),
+
+final as (
+
+    select
+        *,
+        {{ is_unfollowed('nofollow_reason', 'site') }} as is_nofollow
+
+    from renamed
+
 )
 
-select * from renamed
+select * from final

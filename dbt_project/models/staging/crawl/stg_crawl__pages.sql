@@ -29,6 +29,7 @@ renamed as (
         source.title,
         source.h1,
         source.meta_robots,
+        source.meta_googlebot,
         source.x_robots_tag,
         source.canonical,
         source.lang,
