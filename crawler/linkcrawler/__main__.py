@@ -121,6 +121,7 @@ def _coordinate(args: argparse.Namespace, site: SiteConfig) -> int:
         "linkwarehouse/published": ended["published"],
         "linkwarehouse/abort_reason": ended.get("abort_reason"),
         "linkwarehouse/workers": coordinator.workers,
+        "linkwarehouse/traps/volatile_params": len(row.get("volatile_params", [])),
     }
     result = outcome(stats, args.site, args.crawl_id, time.monotonic() - began)
     _print_summary(result, stats)

@@ -180,19 +180,20 @@ def lake_rows(lake: Path, table: str, order_by: str) -> list[dict]:
     return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
 
-def make_spider(tmp_path: Path, **crawl: object) -> SiteSpider:
+def make_spider(tmp_path: Path, urls: dict[str, object] | None = None, **crawl: object) -> SiteSpider:
     """A ``shop`` spider on http://example.com/ wired to a bare crawler (settings already frozen)."""
     config = tmp_path / "sites.yaml"
     limits = "".join(
         f"      {key}: {str(value).lower()}\n" for key, value in {"max_pages": 50, **crawl}.items()
     )
+    rules = "".join(f"      {key}: {str(value).lower()}\n" for key, value in (urls or {}).items())
     config.write_text(
         f"""sites:
   - name: shop
     start_urls: ["{BASE}/"]
     urls:
       strip_params: ["utm_*"]
-    crawl:
+{rules}    crawl:
 {limits}"""
     )
     spider = SiteSpider(site="shop", crawl_id="c1", config=str(config), lake=str(tmp_path / "lake"))

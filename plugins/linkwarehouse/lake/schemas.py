@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # 2: additive crawl columns (pages: charset, meta_refresh, meta_refresh_delay, canonical_header,
 #    rel_next, rel_prev, trap_suspected, retries, redirect_issue; redirects: redirect_type;
 #    runs: finish_reason, stop_reasons, stop_details, workers) and tables crawl/page_text,
 #    crawl/sitemaps. Old partitions keep schema 1: read with union_by_name = true.
+# 3: additive URL-variant columns (pages: variant_of, folded_into; runs: volatile_params).
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -66,6 +67,10 @@ CRAWL_PAGES = LakeTable(
             ("trap_suspected", pa.string()),
             ("retries", pa.int32()),
             ("redirect_issue", pa.string()),
+            # schema 3: the canonical this page is a parameter variant of (recorded, not expanded:
+            # no links/hreflang/page_text rows), and the directory URL an index file was folded into
+            ("variant_of", pa.string()),
+            ("folded_into", pa.string()),
         ]
     ),
     ("site", "crawl_id"),
@@ -165,6 +170,8 @@ CRAWL_RUNS = LakeTable(
             ("stop_reasons", pa.list_(pa.string())),
             ("stop_details", pa.string()),
             ("workers", pa.int32()),
+            # schema 3: query keys whose value is different on every page (session-id suspects)
+            ("volatile_params", pa.list_(pa.string())),
         ]
     ),
     ("site",),
