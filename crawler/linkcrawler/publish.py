@@ -341,7 +341,10 @@ def publish_crawl(
         else:
             for part in parts[table.name]:
                 writer.adopt(part)
-        writer.publish({"crawl_id": crawl_id, "stop_reason": stop_reason})
+        extra: dict[str, Any] = {"crawl_id": crawl_id, "stop_reason": stop_reason}
+        if table is CRAWL_PAGES:
+            extra["folded_rows"] = len(folds)  # rows the warehouse reads as their directory's
+        writer.publish(extra)
         counts[table.name] = writer.rows
     row = {
         **runs_extra,
