@@ -143,7 +143,6 @@ def volatile_params(links: pa.Table, min_pages: int) -> dict[str, dict[str, Any]
             "value": pc.struct_field(parsed, "value"),
             "source": pc.take(chosen.column("source_url").combine_chunks(), parent),
             "path": pc.take(path, parent),
-            "target": pc.take(targets, parent),
         }
     ).filter(pc.not_equal(pc.struct_field(parsed, "key"), ""))
     per_page = flat.group_by(["key", "source"]).aggregate(
@@ -167,9 +166,7 @@ def volatile_params(links: pa.Table, min_pages: int) -> dict[str, dict[str, Any]
             and row["path_count_distinct_max"] >= 2
         ):
             found[row["key"]] = {"pages": pages}
-    if found:
-        carrying = flat.filter(pc.is_in(flat.column("key"), value_set=pa.array(list(found))))
-        for key in found:
-            urls = pc.filter(carrying.column("target"), pc.equal(carrying.column("key"), key))
-            found[key]["examples"] = sorted(set(urls.to_pylist()))[:VOLATILE_EXAMPLES]
+    for key in found:  # rare: a crawl reports a handful of keys at most
+        carrying = pc.match_substring_regex(query, rf"(^|&){re.escape(key)}(=|&|$)", ignore_case=True)
+        found[key]["examples"] = sorted(set(pc.filter(targets, carrying).to_pylist()))[:VOLATILE_EXAMPLES]
     return dict(sorted(found.items()))
