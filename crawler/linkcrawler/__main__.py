@@ -125,6 +125,7 @@ def _coordinate(args: argparse.Namespace, site: SiteConfig) -> int:
         "linkwarehouse/abort_permanent": ended.get("permanent", False),
         "linkwarehouse/workers": coordinator.workers,
         **coordinator.worker_stats,
+        "linkwarehouse/traps/volatile_params": len(row.get("volatile_params", [])),
     }
     result = outcome(stats, args.site, args.crawl_id, time.monotonic() - began)
     _print_summary(result, stats)

@@ -265,6 +265,8 @@ class Coordinator:
                 "user_agent": self.site.crawl.user_agent,
             },
             follow_nofollow=self.site.crawl.follow_nofollow,
+            normalize=self.normalize,
+            volatile_min_pages=self.site.crawl.trap_volatile_param_pages,
         )
         return {"published": True, "row": row}
 

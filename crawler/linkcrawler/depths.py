@@ -3,11 +3,12 @@
 With concurrent downloads (and several crawl processes) a page may be fetched before the
 shortest path to it is known, so the depth it was admitted with depends on timing. At publish
 time the followed edges are all known: the link rows of expanded pages (internal, followable),
-and the redirect and meta refresh hops that were followed. A breadth-first search over them,
+the redirect and meta refresh hops that were followed, and the step from a page recorded as a
+parameter variant to the canonical it names. A breadth-first search over them,
 phase by phase (start URLs first, then sitemap URLs nothing linked to, then URLs known from the
 lake, each phase only through pages earlier phases did not reach), gives every page its depth;
 its ``found_via`` is the best kind of edge arriving from one level up (``link`` > ``redirect`` >
-``meta_refresh``) and a redirect target's hop is one more than its source's. The same rows
+``meta_refresh`` > ``canonical``) and a redirect target's hop is one more than its source's. The same rows
 then give the same values whatever the order pages finished in. Vectorised with numpy so a
 million pages and tens of millions of links stay cheap.
 """
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 
 from linkcrawler.frontier import VIA_RANK, Discovery
 
-EDGE_KINDS = ("link", "redirect", "meta_refresh")
+EDGE_KINDS = ("link", "redirect", "meta_refresh", "canonical")
 _UNSET = np.iinfo(np.int64).max
 
 

@@ -7,7 +7,7 @@ not used at all. Every URL admitted here gets exactly one crawl/pages row.
 Crawls run in phases: link discovery from the start URLs first, then sitemap URLs nothing
 linked to, then URLs known from the lake (previous crawl, GA4, Search Console). Within a phase
 each URL keeps the best discovery seen, shortest depth first, then ``start`` > ``link`` >
-``redirect`` > ``meta_refresh`` (:attr:`Frontier.found`): with concurrent downloads (or
+``redirect`` > ``meta_refresh`` > ``canonical`` (:attr:`Frontier.found`): with concurrent downloads (or
 several crawl processes) pages finish in no fixed order, and this makes ``depth_seen`` and
 ``found_via`` the same whatever the order.
 """
@@ -30,10 +30,12 @@ VIA_RANK = {
     "link": 1,
     "redirect": 2,
     "meta_refresh": 3,
-    "sitemap": 4,
-    "previous_crawl": 5,
-    "ga4": 6,
-    "gsc": 7,
+    # The canonical named by a page recorded as its parameter variant (spiders/site.py).
+    "canonical": 4,
+    "sitemap": 5,
+    "previous_crawl": 6,
+    "ga4": 7,
+    "gsc": 8,
 }
 #: Traps whose URLs are not fetched at all once recognised (a budget ran out).
 UNFETCHED_TRAPS = frozenset({"pattern_overflow"})

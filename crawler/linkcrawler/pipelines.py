@@ -191,6 +191,7 @@ class LakePipeline:
         # What was published (trap rows are added at publishing), not what passed through here.
         stats.set_value("linkwarehouse/pages", row["pages"])
         stats.set_value("linkwarehouse/pages/errors", row["errors"])
+        stats.set_value("linkwarehouse/traps/volatile_params", len(row["volatile_params"]))
         stats.set_value("linkwarehouse/published", True)
         logger.info("published crawl %s of site %s", self.spider.crawl_id, self.spider.site_config.name)
 
@@ -211,6 +212,8 @@ class LakePipeline:
                 "user_agent": self.crawler.settings.get("USER_AGENT"),
             },
             follow_nofollow=spider.follow_nofollow,
+            normalize=spider.normalize,
+            volatile_min_pages=spider.site_config.crawl.trap_volatile_param_pages,
         )
 
     def _abort(self, reason: str) -> None:

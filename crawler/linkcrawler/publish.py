@@ -8,7 +8,9 @@ Each crawl process (one, or several sharing a frontier) stages its rows under
   ``found_via`` come from the frontier's best discovery, and URLs a trap budget kept from being
   fetched get their rows (``error='trap_suspected: <reason>'``);
 - crawl/redirects gets each hop number from the frontier's discovery of its URL;
-- every other table's parts are moved into place as they are.
+- every other table's parts are moved into place as they are, unless index files were folded
+  into their directories (folding.py): then every table is rewritten with the folds applied;
+- the link rows also give the query keys whose value changes on every page (traps.py).
 
 So the same site gives the same rows whatever the number of processes or the order in which
 pages finished. Then each partition is published and, last, the crawl/runs row is written: it
@@ -18,6 +20,7 @@ is the commit marker the warehouse reads.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +32,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from linkcrawler.depths import recompute
-from linkcrawler.frontier import UNFETCHED_TRAPS, Discovery, Frontier
+from linkcrawler.folding import fold_table, index_folds
+from linkcrawler.frontier import EXAMPLES, UNFETCHED_TRAPS, Discovery, Frontier
+from linkcrawler.traps import volatile_params
 from linkwarehouse.lake import PartitionWriter, partition_dir, write_file_partition
 from linkwarehouse.lake.schemas import (
     CRAWL_LINKS,
@@ -40,6 +45,9 @@ from linkwarehouse.lake.schemas import (
     LakeTable,
 )
 from linkwarehouse.lake.writer import clean_staging, staging_root
+from linkwarehouse.urls import UrlNormalizer
+
+logger = logging.getLogger(__name__)
 
 STOP_ORDER = (
     "max_pages",
@@ -103,7 +111,8 @@ def _staged_parts(
 def _followed_edges(
     pages: pa.Table, links: pa.Table | None, redirects: pa.Table | None, follow_nofollow: bool
 ) -> pa.Table:
-    """The edges the crawl followed: internal links of expanded pages, and the redirect hops taken."""
+    """The edges the crawl followed: internal links of expanded pages, the redirect hops taken,
+    and the step from each page recorded as a parameter variant to its canonical."""
     not_expanded = pc.filter(pages.column("url"), pc.is_valid(pages.column("trap_suspected")))
     too_many = pc.filter(
         pages.column("url"), pc.equal(pc.fill_null(pages.column("redirect_issue"), ""), "too_many_hops")
@@ -138,6 +147,17 @@ def _followed_edges(
         parts.append(
             pa.table(
                 {"source_url": chosen.column("url"), "target_url": chosen.column("location"), "kind": kinds}
+            )
+        )
+    variants = pages.filter(pc.is_valid(pages.column("variant_of")))
+    if variants.num_rows:
+        parts.append(
+            pa.table(
+                {
+                    "source_url": variants.column("url"),
+                    "target_url": variants.column("variant_of"),
+                    "kind": pa.array(["canonical"] * variants.num_rows, pa.string()),
+                }
             )
         )
     if not parts:
@@ -211,8 +231,23 @@ def _finalize_redirects(staged: pa.Table, hop_of: Mapping[str, int]) -> pa.Table
     return staged.sort_by([("url", "ascending"), ("redirect_type", "ascending")])
 
 
-def stop_summary(frontier: Frontier, outcome: CrawlOutcome) -> tuple[list[str], dict[str, Any]]:
-    """``(stop_reasons, stop_details)`` of crawl/runs: every reason URLs were left unfetched."""
+def _examples(urls: list[str]) -> dict[str, Any]:
+    return {"urls": len(urls), "examples": sorted(urls)[:EXAMPLES]}
+
+
+def stop_summary(
+    frontier: Frontier,
+    outcome: CrawlOutcome,
+    variants: list[str] | None = None,
+    folds: Mapping[str, str] | None = None,
+    volatile: Mapping[str, Any] | None = None,
+) -> tuple[list[str], dict[str, Any]]:
+    """``(stop_reasons, stop_details)`` of crawl/runs: every reason URLs were left unfetched,
+    and what the URL rules did: pages recorded as parameter variants (not expanded), index
+    files folded into their directory, query keys whose value changes on every page."""
+    url_variants = _examples(variants or [])
+    index_folds = _examples(list(folds or {}))
+    volatile = dict(volatile or {})
     reasons = set(frontier.stop_reasons)
     if outcome.notes.get("robots_unavailable"):
         reasons.add("robots_unavailable")
@@ -238,6 +273,9 @@ def stop_summary(frontier: Frontier, outcome: CrawlOutcome) -> tuple[list[str], 
         "max_redirects_chains": outcome.notes.get("max_redirects", 0),
         "max_sitemaps_skipped": outcome.notes.get("max_sitemaps", 0),
         "refused_start_urls": dict(sorted(frontier.refused_seeds.items())),
+        "url_variants": url_variants,
+        "index_folds": index_folds,
+        "volatile_params": volatile,
         "external_urls": frontier.external,
         "excluded_urls": frontier.excluded,
         "admitted_urls": frontier.admitted,
@@ -255,11 +293,15 @@ def publish_crawl(
     outcome: CrawlOutcome,
     runs_extra: Mapping[str, Any],
     follow_nofollow: bool = True,
+    normalize: UrlNormalizer | None = None,
+    volatile_min_pages: int = 3,
 ) -> dict[str, Any]:
-    """Publish the parts staged under each of ``staged_runs``; return the crawl/runs row written."""
+    """Publish the parts staged under each of ``staged_runs``; return the crawl/runs row written.
+
+    ``normalize`` (the site's) decides index folding (folding.py); ``volatile_min_pages`` is
+    ``crawl.trap_volatile_param_pages``.
+    """
     partition = {"site": site, "crawl_id": crawl_id}
-    reasons, details = stop_summary(frontier, outcome)
-    stop_reason = reasons[0] if reasons else "finished"
     # Withdraw an earlier runs row of this crawl id first: while partitions are swapped the
     # crawl is invisible rather than inconsistent.
     runs_dir = partition_dir(lake_root, CRAWL_RUNS, {"site": site})
@@ -267,13 +309,26 @@ def publish_crawl(
     counts: dict[str, int] = {}
     errors = 0
     parts = {table.name: _staged_parts(lake_root, table, partition, staged_runs) for table in CRAWL_TABLES}
+    staged_pages = _read_parts(parts[CRAWL_PAGES.name])
+    folds = index_folds(staged_pages, normalize) if normalize is not None else {}
+    if folds and staged_pages is not None:
+        staged_pages = fold_table(CRAWL_PAGES.name, staged_pages, folds)
     staged_redirects = _read_parts(parts[CRAWL_REDIRECTS.name])
+    if folds and staged_redirects is not None:
+        staged_redirects = fold_table(CRAWL_REDIRECTS.name, staged_redirects, folds)
+    volatile: dict[str, Any] = {}
 
     def edges_of(pages: pa.Table) -> pa.Table:
         links = _read_parts(parts[CRAWL_LINKS.name], ["source_url", "target_url", "is_internal", "nofollow"])
+        if links is not None:
+            links = fold_table(CRAWL_LINKS.name, links, folds)
+            volatile.update(volatile_params(links, volatile_min_pages))
         return _followed_edges(pages, links, staged_redirects, follow_nofollow)
 
-    pages, hop_of = _finalize_pages(_read_parts(parts[CRAWL_PAGES.name]), frontier.found, edges_of)
+    pages, hop_of = _finalize_pages(staged_pages, frontier.found, edges_of)
+    variants = pc.filter(pages.column("url"), pc.is_valid(pages.column("variant_of"))).to_pylist()
+    reasons, details = stop_summary(frontier, outcome, variants, folds, volatile)
+    stop_reason = reasons[0] if reasons else "finished"
     for table in CRAWL_TABLES:
         writer = PartitionWriter(lake_root, table, partition, run_id=run_id)
         if table is CRAWL_PAGES:
@@ -281,10 +336,16 @@ def publish_crawl(
             writer.write_table(pages)
         elif table is CRAWL_REDIRECTS and staged_redirects is not None:
             writer.write_table(_finalize_redirects(staged_redirects, hop_of))
+        elif folds:
+            for part in parts[table.name]:
+                writer.write_table(fold_table(table.name, pq.read_table(part), folds))
         else:
             for part in parts[table.name]:
                 writer.adopt(part)
-        writer.publish({"crawl_id": crawl_id, "stop_reason": stop_reason})
+        extra: dict[str, Any] = {"crawl_id": crawl_id, "stop_reason": stop_reason}
+        if table is CRAWL_PAGES:
+            extra["folded_rows"] = len(folds)  # rows the warehouse reads as their directory's
+        writer.publish(extra)
         counts[table.name] = writer.rows
     row = {
         **runs_extra,
@@ -298,7 +359,17 @@ def publish_crawl(
         "stop_reasons": reasons,
         "stop_details": json.dumps(details, sort_keys=True),
         "workers": outcome.workers,
+        "volatile_params": list(volatile),
     }
+    for key, seen in volatile.items():
+        logger.warning(
+            "site %s: query key %r changes its value on every page (%d pages, e.g. %s): a session id? "
+            "Add it to urls.strip_params",
+            site,
+            key,
+            seen["pages"],
+            seen["examples"][0],
+        )
     write_file_partition(lake_root, CRAWL_RUNS, {"site": site}, [row])
     # Rewritten tables leave their staged parts behind: the staging folders go as a whole.
     discard_staging(lake_root, [*staged_runs, run_id])

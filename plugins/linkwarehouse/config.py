@@ -8,6 +8,7 @@ machines; credentials never live here (they come from Airflow connections).
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import ipaddress
 import json
@@ -20,7 +21,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from linkwarehouse.urls import UrlNormalizer, normalize_url
+from linkwarehouse.urls import BUILTIN_STRIP_PARAMS, UrlNormalizer, normalize_url
 
 SLUG = r"^[a-z][a-z0-9_]{0,62}$"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -89,6 +90,11 @@ class CrawlLimits(_Strict):
         default=1000,
         description="Most URLs one calendar/facet pattern (path + parameter names, dates masked) may add.",
     )
+    trap_volatile_param_pages: Annotated[int, Field(ge=2)] = Field(
+        default=3,
+        description="A query key whose value is different on each of at least this many pages (one value "
+        "per page, shared by its links) is reported in crawl/runs.volatile_params.",
+    )
     allow_private_networks: list[str] = Field(
         default_factory=list,
         description="CIDRs the crawler may connect to although they are not public (e.g. 127.0.0.1/32).",
@@ -106,16 +112,38 @@ class CrawlLimits(_Strict):
 
 
 class UrlRules(_Strict):
-    """How URLs of one site are normalised and filtered."""
+    """How URLs of one site are normalised and filtered.
+
+    The URLs stripped are :data:`~linkwarehouse.urls.BUILTIN_STRIP_PARAMS` plus
+    ``strip_params``, minus anything matching ``keep_params``: a site's list extends the
+    built-in one, and a built-in the site needs (``sid`` as a story id) is kept explicitly.
+    """
 
     strip_params: list[str] = Field(
-        default_factory=lambda: [
-            "utm_*", "gclid", "fbclid", "msclkid", "mc_cid", "mc_eid", "_ga", "jsessionid", "phpsessid",
-        ],
-        description="Query keys and path parameter names (shell patterns) removed from every URL.",
-    )  # fmt: skip
+        default_factory=list,
+        description="Query keys and path parameter names (shell patterns) removed from every URL, "
+        "in addition to the built-in tracking and session keys.",
+    )
+    keep_params: list[str] = Field(
+        default_factory=list,
+        description="Keys (shell patterns) never removed, even when a built-in or strip_params pattern "
+        "matches them; each must match a stripped pattern ('*' keeps every parameter).",
+    )
     trailing_slash: Literal["keep", "strip", "add"] = "keep"
-    fold_index: bool = False
+    fold_index: bool = Field(
+        default=False,
+        description="Report /dir/<index file> as /dir/ when the crawl fetched both and they answered "
+        "the same (status and content hash).",
+    )
+    index_files: Annotated[list[str], Field(min_length=1)] = Field(
+        default_factory=lambda: ["index.html"],
+        description="File names fold_index folds into their directory (exact, case-sensitive).",
+    )
+    expand_variants: bool = Field(
+        default=False,
+        description="Follow the links of a page whose rel=canonical names a parameter variant of its URL "
+        "(default: the page is recorded as a variant of its canonical and not expanded).",
+    )
     include: list[str] = Field(default_factory=list, description="Regexes; a URL must match one (if any).")
     exclude: list[str] = Field(default_factory=list, description="Regexes; a matching URL is not crawled.")
     crawl_params: list[str] | None = Field(
@@ -132,6 +160,39 @@ class UrlRules(_Strict):
             except re.error as exc:
                 raise ValueError(f"invalid regex {pattern!r}: {exc}") from exc
         return value
+
+    @field_validator("strip_params", "keep_params")
+    @classmethod
+    def _non_empty_patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not pattern.strip():
+                raise ValueError("empty parameter pattern")
+        return value
+
+    @field_validator("index_files")
+    @classmethod
+    def _plain_file_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name or "/" in name or name in (".", ".."):
+                raise ValueError(f"not a plain file name: {name!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _keeps_something(self) -> UrlRules:
+        stripped = self.stripped_patterns()
+        for pattern in self.keep_params:
+            key = pattern.lower()
+            if not any(fnmatch.fnmatchcase(key, p) or fnmatch.fnmatchcase(p, key) for p in stripped):
+                own = ", ".join(self.strip_params) or "none"
+                raise ValueError(
+                    f"keep_params: {pattern!r} matches no stripped pattern "
+                    f"(built-in: {', '.join(BUILTIN_STRIP_PARAMS)}; strip_params: {own})"
+                )
+        return self
+
+    def stripped_patterns(self) -> tuple[str, ...]:
+        """Built-in patterns then the site's own, lower-cased, each once."""
+        return tuple(dict.fromkeys(p.lower() for p in (*BUILTIN_STRIP_PARAMS, *self.strip_params)))
 
 
 class _GoogleSource(_Strict):
@@ -264,10 +325,12 @@ class SiteConfig(_Strict):
         return self
 
     def normalizer(self) -> UrlNormalizer:
+        rules = self.urls
         return UrlNormalizer(
-            strip_params=tuple(self.urls.strip_params),
-            trailing_slash=self.urls.trailing_slash,
-            fold_index=self.urls.fold_index,
+            strip_params=rules.stripped_patterns(),
+            keep_params=tuple(rules.keep_params),
+            trailing_slash=rules.trailing_slash,
+            index_files=tuple(rules.index_files) if rules.fold_index else (),
         )
 
     def config_hash(self) -> str:

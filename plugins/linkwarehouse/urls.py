@@ -4,22 +4,50 @@ WHATWG parsing (ada-url) does the heavy lifting: lower-case scheme and host, IDN
 spellings (``0x7f.1`` -> ``127.0.0.1``), default ports, dot-segments. On top of that we apply
 what WHATWG deliberately leaves alone but crawlers must fold to count links exactly:
 fragment dropped, credentials dropped, percent-encoding normalised (RFC 3986 6.2.2: upper-case
-hex, unreserved characters decoded), configured tracking parameters removed, an empty ``?``
-dropped and, per site, trailing-slash and ``index.html`` folding.
+hex, unreserved characters decoded), tracking and session parameters removed (the built-in list
+plus the site's own, minus what the site keeps), an empty ``?`` dropped and, per site, the
+trailing-slash rule.
+
+``index.html`` folding is not done here: whether ``/dir/index.html`` is the same page as
+``/dir/`` depends on what the server answers for both, so the crawler decides it when both are
+fetched (:meth:`UrlNormalizer.index_directory` names the candidate; linkcrawler.folding).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 from urllib.parse import unquote
 
 import ada_url
 
-__all__ = ["HrefKind", "UrlNormalizer", "classify_href", "normalize_url"]
+__all__ = [
+    "BUILTIN_STRIP_PARAMS",
+    "SESSION_PARAMS",
+    "HrefKind",
+    "UrlNormalizer",
+    "classify_href",
+    "normalize_url",
+    "parameter_variant_base",
+]
+
+#: Session ids of common servers (Java servlets, PHP, classic ASP, ColdFusion and generic
+#: ``sid``/``sessionid``): a new value per visitor turns every page into endless URL variants.
+SESSION_PARAMS: tuple[str, ...] = (
+    "sid", "sessionid", "jsessionid", "phpsessid", "aspsessionid*", "cfid", "cftoken",
+)  # fmt: skip
+#: Stripped from every site's URLs (query keys and path parameter names, shell patterns matched
+#: case-insensitively): click ids of ad platforms, campaign and e-mail tracking, Google
+#: Analytics linker values, session ids. A site adds its own with ``urls.strip_params`` and
+#: keeps any of these with ``urls.keep_params``.
+BUILTIN_STRIP_PARAMS: tuple[str, ...] = (
+    "utm_*", "gclid", "dclid", "gbraid", "wbraid", "fbclid", "msclkid", "yclid", "twclid",
+    "ttclid", "li_fat_id", "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi",
+    "mkt_tok", *SESSION_PARAMS,
+)  # fmt: skip
 
 _PCT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -78,6 +106,23 @@ def classify_href(raw: str) -> HrefKind:
 
 
 _PATH_PARAM = re.compile(r";([^;/=]*)(?:=[^;/]*)?")
+_PATH_PARAMS = re.compile(r";[^/]*")
+
+
+def _patterns(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(fnmatch.translate(p.lower()) for p in patterns))
+
+
+def parameter_variant_base(url: str) -> str:
+    """``url`` without its query string and path parameters (``;jsessionid=...``).
+
+    Two URLs with the same base are parameter variants of one resource: what a session id, a
+    tracking key or a sort order makes of one page.
+    """
+    path, _, _ = url.partition("?")
+    return _PATH_PARAMS.sub("", path) if ";" in path else path
 
 
 @dataclass(frozen=True)
@@ -86,25 +131,42 @@ class UrlNormalizer:
 
     ``strip_params`` are shell-style patterns matched case-insensitively against decoded query
     keys (``utm_*``, ``gclid``) and path parameter names (``/cart;jsessionid=1A2B``: servlet
-    containers put session ids there). ``trailing_slash`` is ``keep`` (default), ``strip`` or ``add``
-    (applied to non-root paths whose last segment has no dot). ``fold_index`` maps
-    ``/dir/index.html`` (and ``index.htm``/``index.php``) to ``/dir/``.
+    containers put session ids there); a key that also matches one of ``keep_params`` stays.
+    ``trailing_slash`` is ``keep`` (default), ``strip`` or ``add`` (applied to non-root paths
+    whose last segment has no dot). ``index_files`` are the file names (``index.html``) whose
+    URLs :meth:`index_directory` maps to their directory; URLs are never folded here.
     """
 
     strip_params: tuple[str, ...] = ()
+    keep_params: tuple[str, ...] = ()
     trailing_slash: str = "keep"
-    fold_index: bool = False
-    _index_names: tuple[str, ...] = field(default=("index.html", "index.htm", "index.php"), repr=False)
+    index_files: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.trailing_slash not in ("keep", "strip", "add"):
             raise ValueError(f"trailing_slash must be keep, strip or add, not {self.trailing_slash!r}")
+        for name in self.index_files:
+            if not name or "/" in name or name in (".", ".."):
+                raise ValueError(f"index file names must be plain file names, not {name!r}")
 
     @cached_property
     def _strip_regex(self) -> re.Pattern[str] | None:
-        if not self.strip_params:
-            return None
-        return re.compile("|".join(fnmatch.translate(p.lower()) for p in self.strip_params))
+        return _patterns(self.strip_params)
+
+    @cached_property
+    def _keep_regex(self) -> re.Pattern[str] | None:
+        return _patterns(self.keep_params)
+
+    def _stripped(self, key: str) -> bool:
+        """Whether a (raw, still percent-encoded) query key or path parameter name is removed."""
+        strip = self._strip_regex
+        if strip is None:
+            return False
+        name = unquote(key).lower()
+        if not strip.fullmatch(name):
+            return False
+        keep = self._keep_regex
+        return keep is None or not keep.fullmatch(name)
 
     def __call__(self, raw: str, base: str | None = None) -> str | None:
         """Return the normalised absolute http(s) URL, or ``None`` when there is none.
@@ -118,7 +180,7 @@ class UrlNormalizer:
         if url.protocol not in _HTTP_SCHEMES or not url.hostname:
             return None
         path = self._strip_path_params(_normalize_percent_encoding(url.pathname))
-        path = self._fold_path(path)
+        path = self._slash_rule(path)
         query = self._clean_query(url.search)
         href = f"{url.protocol}//{url.host}{path}{query}"
         if href != url.href:
@@ -128,32 +190,30 @@ class UrlNormalizer:
                 return None
         return href
 
+    def index_directory(self, url: str) -> str | None:
+        """The directory URL of a normalised ``url`` naming one of ``index_files``, else ``None``.
+
+        ``http://h/dir/index.html?x=1`` gives ``http://h/dir/?x=1`` (``http://h/dir?x=1`` with
+        ``trailing_slash: strip``). Whether the two are one page is for the crawl to decide.
+        """
+        if not self.index_files:
+            return None
+        head, mark, query = url.partition("?")
+        slash = head.rfind("/")
+        if slash < 0 or head[slash + 1 :] not in self.index_files:
+            return None
+        return self(head[: slash + 1] + mark + query)
+
     def _strip_path_params(self, path: str) -> str:
-        regex = self._strip_regex
-        if regex is None or ";" not in path:
+        if self._strip_regex is None or ";" not in path:
             return path
 
         def keep(match: re.Match[str]) -> str:
-            return "" if regex.fullmatch(unquote(match.group(1)).lower()) else match.group(0)
+            return "" if self._stripped(match.group(1)) else match.group(0)
 
         return _PATH_PARAM.sub(keep, path)
 
-    def _fold_path(self, path: str) -> str:
-        """Apply index folding and the trailing-slash rule until nothing changes.
-
-        One pass is not idempotent: with ``strip``, ``/a/index.html/`` becomes
-        ``/a/index.html``, which the next pass would fold to ``/a``.
-        """
-        while (folded := self._fold_once(path)) != path:
-            path = folded
-        return path
-
-    def _fold_once(self, path: str) -> str:
-        if self.fold_index:
-            for name in self._index_names:
-                if path.endswith("/" + name):
-                    path = path[: -len(name)]
-                    break
+    def _slash_rule(self, path: str) -> str:
         if self.trailing_slash == "strip" and len(path) > 1 and path.endswith("/"):
             path = path.rstrip("/") or "/"
         elif self.trailing_slash == "add" and not path.endswith("/"):
@@ -166,11 +226,11 @@ class UrlNormalizer:
         if not search or search == "?":
             return ""
         pairs = search[1:].split("&")
-        regex = self._strip_regex
+        stripping = self._strip_regex is not None
         kept = [
             _normalize_percent_encoding(pair)
             for pair in pairs
-            if pair and not (regex and regex.fullmatch(unquote(pair.split("=", 1)[0]).lower()))
+            if pair and not (stripping and self._stripped(pair.split("=", 1)[0]))
         ]
         return "?" + "&".join(kept) if kept else ""
 

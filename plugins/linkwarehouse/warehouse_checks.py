@@ -19,10 +19,14 @@ PAGERANK_TOLERANCE = 1e-9
 
 
 def _manifest_rows(manifests: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
+    """URLs per crawl: the pages rows less the index files folded into their directory (they
+    are that directory's page in the warehouse)."""
     rows = {}
     for manifest in manifests:
         partition = manifest["partition"]
-        rows[(partition["site"], partition["crawl_id"])] = int(manifest["rows"])
+        rows[(partition["site"], partition["crawl_id"])] = int(manifest["rows"]) - int(
+            manifest.get("folded_rows", 0)
+        )
     return rows
 
 

@@ -96,3 +96,58 @@ def test_defaults_and_hash(tmp_path: Path) -> None:
     assert site.crawl.allow_private_networks == []
     assert len(site.config_hash()) == 16
     assert site.normalizer()("https://www.shop.example/?utm_source=x") == "https://www.shop.example/"
+
+
+def _site(tmp_path: Path, urls: str):
+    body = f"sites:\n  - name: shop\n    start_urls: ['https://shop.example/']\n    urls: {urls}\n"
+    return load_sites(write(tmp_path, body)).site("shop")
+
+
+def test_site_strip_params_extend_the_builtin_list(tmp_path: Path) -> None:
+    """The demo's list used to replace the defaults: msclkid, _ga and the session ids survived."""
+    site = _site(tmp_path, "{strip_params: ['utm_*', 'gclid', 'fbclid', 'sessionid', 'ref']}")
+    normalize = site.normalizer()
+    raw = (
+        "https://shop.example/p/;jsessionid=0A1B2C?PHPSESSID=5e1c&sid=b7&ASPSESSIONIDQACSTBSA=KHNP"
+        "&CFID=1207&CFTOKEN=74a3&msclkid=m1&_ga=2.1&sessionid=s&ref=nav&utm_source=x&color=blue"
+    )
+    assert normalize(raw) == "https://shop.example/p/?color=blue"
+    assert site.urls.stripped_patterns()[-1] == "ref"
+
+
+def test_keep_params_remove_a_builtin_explicitly(tmp_path: Path) -> None:
+    site = _site(tmp_path, "{keep_params: ['sid', 'utm_id']}")
+    assert site.normalizer()("https://shop.example/story?sid=42&utm_id=7&utm_source=x&jsessionid=1") == (
+        "https://shop.example/story?sid=42&utm_id=7"
+    )
+    assert _site(tmp_path, "{keep_params: ['*']}").normalizer()("https://shop.example/?gclid=1") == (
+        "https://shop.example/?gclid=1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("urls", "fragment"),
+    [
+        ("{keep_params: ['phpsesid']}", "site 'shop': urls: Value error, keep_params: 'phpsesid' matches no"),
+        ("{strip_params: ['  ']}", "site 'shop': urls.strip_params: Value error, empty parameter pattern"),
+        ("{index_files: ['docs/index.html']}", "site 'shop': urls.index_files: Value error, not a plain"),
+        ("{index_files: []}", "site 'shop': urls.index_files: List should have at least 1 item"),
+    ],
+)
+def test_invalid_url_rules_name_site_and_key(tmp_path: Path, urls: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        _site(tmp_path, urls)
+    assert f"{tmp_path / 'sites.yaml'}: {fragment}" in str(err.value)
+
+
+def test_index_folding_is_off_by_default_and_lists_index_html_only(tmp_path: Path) -> None:
+    assert _site(tmp_path, "{}").normalizer().index_files == ()
+    site = _site(tmp_path, "{fold_index: true}")
+    assert site.normalizer().index_files == ("index.html",)
+    assert site.normalizer().index_directory("https://shop.example/more/index.htm") is None
+    assert (
+        _site(tmp_path, "{fold_index: true, index_files: [index.htm]}")
+        .normalizer()
+        .index_directory("https://shop.example/more/index.htm")
+        == "https://shop.example/more/"
+    )

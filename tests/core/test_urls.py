@@ -2,7 +2,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkwarehouse.urls import HrefKind, UrlNormalizer, classify_href, normalize_url
+from linkwarehouse.urls import (
+    BUILTIN_STRIP_PARAMS,
+    SESSION_PARAMS,
+    HrefKind,
+    UrlNormalizer,
+    classify_href,
+    normalize_url,
+    parameter_variant_base,
+)
 
 SITE = UrlNormalizer(strip_params=("utm_*", "gclid", "sessionid"))
 
@@ -74,14 +82,7 @@ def test_idempotent_on_examples() -> None:
         ({"trailing_slash": "strip"}, "http://h.com/", "http://h.com/"),
         ({"trailing_slash": "add"}, "http://h.com/a", "http://h.com/a/"),
         ({"trailing_slash": "add"}, "http://h.com/a.html", "http://h.com/a.html"),
-        ({"fold_index": True}, "http://h.com/dir/index.html", "http://h.com/dir/"),
-        ({"fold_index": True}, "http://h.com/index.php?x=1", "http://h.com/?x=1"),
-        ({"fold_index": True, "trailing_slash": "strip"}, "http://h.com/a/index.html/", "http://h.com/a"),
-        (
-            {"fold_index": True, "trailing_slash": "strip"},
-            "http://h.com/index.html/index.htm",
-            "http://h.com/",
-        ),
+        ({"index_files": ("index.html",)}, "http://h.com/dir/index.html", "http://h.com/dir/index.html"),
         ({"strip_params": ("jsessionid",)}, "http://h.com/cart;JSESSIONID=1A2B?x=1", "http://h.com/cart?x=1"),
         ({"strip_params": ("jsessionid",)}, "http://h.com/a;v=2;jsessionid=9/b", "http://h.com/a;v=2/b"),
         ({"strip_params": ("jsessionid",)}, "http://h.com/a;jsessionid", "http://h.com/a"),
@@ -90,6 +91,59 @@ def test_idempotent_on_examples() -> None:
 )
 def test_site_rules(rules: dict, raw: str, expected: str) -> None:
     assert UrlNormalizer(**rules)(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("rules", "raw", "expected"),
+    [
+        ({}, "http://h.com/dir/index.html", "http://h.com/dir/"),
+        ({}, "http://h.com/index.html", "http://h.com/"),
+        ({}, "http://h.com/index.html?x=1", "http://h.com/?x=1"),
+        ({}, "http://h.com/dir/index.htm", None),  # only the names a site lists
+        ({}, "http://h.com/dir/INDEX.HTML", None),
+        ({}, "http://h.com/dir/index.html/", None),
+        ({}, "http://h.com/dir/?index.html", None),
+        ({}, "http://h.com/dir/my-index.html", None),
+        ({"trailing_slash": "strip"}, "http://h.com/a/index.html", "http://h.com/a"),
+        ({"index_files": ()}, "http://h.com/dir/index.html", None),
+        ({"index_files": ("index.html", "default.aspx")}, "http://h.com/d/default.aspx", "http://h.com/d/"),
+    ],
+)
+def test_index_directory_names_the_candidate_only(rules: dict, raw: str, expected: str | None) -> None:
+    normalize = UrlNormalizer(**({"index_files": ("index.html",)} | rules))
+    assert normalize.index_directory(raw) == expected
+    assert normalize(raw) == raw  # the normaliser itself never folds
+
+
+def test_builtin_list_holds_the_session_ids() -> None:
+    assert set(SESSION_PARAMS) <= set(BUILTIN_STRIP_PARAMS)
+    expected = ("sid", "sessionid", "jsessionid", "phpsessid", "aspsessionid*", "cfid", "cftoken")
+    assert expected == SESSION_PARAMS
+
+
+def test_keep_params_win_over_strip_patterns() -> None:
+    normalize = UrlNormalizer(strip_params=("utm_*", "sid", "jsessionid"), keep_params=("utm_id", "SID"))
+    assert normalize("http://h.com/p;jsessionid=1;sid=2?utm_id=3&utm_source=4&Sid=5") == (
+        "http://h.com/p;sid=2?utm_id=3&Sid=5"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "base"),
+    [
+        ("http://h.com/p/;jsessionid=0A1B?x=1", "http://h.com/p/"),
+        ("http://h.com/p/?PHPSESSID=9&sid=1", "http://h.com/p/"),
+        ("http://h.com/a;v=2/b;x=1", "http://h.com/a/b"),
+        ("http://h.com/p/", "http://h.com/p/"),
+    ],
+)
+def test_parameter_variant_base(raw: str, base: str) -> None:
+    assert parameter_variant_base(raw) == base
+
+
+def test_invalid_index_file_name() -> None:
+    with pytest.raises(ValueError, match="plain file names"):
+        UrlNormalizer(index_files=("dir/index.html",))
 
 
 def test_invalid_trailing_slash_rule() -> None:
@@ -150,7 +204,8 @@ RULES = st.builds(
     UrlNormalizer,
     strip_params=st.sampled_from([(), ("utm_*",), ("utm_*", "gclid", "jsessionid")]),
     trailing_slash=st.sampled_from(["keep", "strip", "add"]),
-    fold_index=st.booleans(),
+    keep_params=st.sampled_from([(), ("utm_id",)]),
+    index_files=st.sampled_from([(), ("index.html", "index.php")]),
 )
 
 

@@ -183,23 +183,29 @@ def lake_rows(lake: Path, table: str, order_by: str) -> list[dict]:
     return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
 
-def make_spider(tmp_path: Path, links: dict[str, object] | None = None, **crawl: object) -> SiteSpider:
+def make_spider(
+    tmp_path: Path,
+    links: dict[str, object] | None = None,
+    urls: dict[str, object] | None = None,
+    **crawl: object,
+) -> SiteSpider:
     """A ``shop`` spider on http://example.com/ wired to a bare crawler (settings already frozen).
 
-    ``crawl`` and ``links`` are the site's ``crawl:`` and ``links:`` blocks.
+    ``crawl``, ``links`` and ``urls`` are the site's ``crawl:``, ``links:`` and ``urls:`` blocks.
     """
     config = tmp_path / "sites.yaml"
     limits = "".join(
         f"      {key}: {str(value).lower()}\n" for key, value in {"max_pages": 50, **crawl}.items()
     )
     link_rules = "".join(f"      {key}: {str(value).lower()}\n" for key, value in (links or {}).items())
+    rules = "".join(f"      {key}: {str(value).lower()}\n" for key, value in (urls or {}).items())
     config.write_text(
         f"""sites:
   - name: shop
     start_urls: ["{BASE}/"]
     urls:
       strip_params: ["utm_*"]
-    crawl:
+{rules}    crawl:
 {limits}"""
         + (f"    links:\n{link_rules}" if link_rules else "")
     )

@@ -78,6 +78,24 @@ def test_every_truth_url_has_its_page_row_and_nothing_else(demo_crawl: dict[str,
     assert mismatched == {}
 
 
+def test_session_variants_are_recorded_as_variants_and_volatile_keys_reported(
+    demo_crawl: dict[str, Any],
+) -> None:
+    base, truth = demo_crawl["base"], demo_crawl["truth"]
+    pages = lake_rows(demo_crawl["lake"], "crawl/pages", "url")
+    variants = {as_path(p["url"], base): as_path(p["variant_of"], base) for p in pages if p["variant_of"]}
+    assert variants == {path: row.variant_of for path, row in truth.urls.items() if row.variant_of}
+    assert len(variants) == 6
+    sources = {
+        as_path(link["source_url"], base)
+        for link in lake_rows(demo_crawl["lake"], "crawl/links", "source_url")
+    }
+    assert sources.isdisjoint(variants)  # recorded, never expanded
+    (run,) = lake_rows(demo_crawl["lake"], "crawl/runs", "crawl_id")
+    assert list(run["volatile_params"]) == list(truth.planted["volatile_params"])
+    assert {p["folded_into"] for p in pages} == {None}
+
+
 FACTS = (
     "content_type",
     "redirect_location",

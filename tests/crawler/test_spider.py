@@ -305,3 +305,72 @@ def test_a_failing_callback_still_reports_its_order_done(tmp_path: Path) -> None
     with pytest.raises(RuntimeError, match="bug"):
         list(spider.parse_page(page_response(f"{BASE}/", LINKS)))
     assert spider.remote.done == 1
+
+
+def _variant_page(canonical: str, extra_head: str = "") -> str:
+    return (
+        f'<html><head><link rel="canonical" href="{canonical}">{extra_head}'
+        '<link rel="alternate" hreflang="de" href="/de/p/"></head>'
+        '<body><main><p>Shoe</p><a href="/q/?zenid=a1">q</a> <a href="/r/">r</a></main></body></html>'
+    )
+
+
+def test_page_naming_a_parameter_variant_as_canonical_is_recorded_not_expanded(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    url = f"{BASE}/p/?zenid=a1"
+    assert spider.frontier.admit(url, 2)
+    requests, (item,), _ = split(list(spider.parse_page(page_response(url, _variant_page("/p/"), depth=2))))
+    # Only the canonical is offered (one level down, found via 'canonical'); no link is followed.
+    assert [(r.url, r.meta["lw_page"]) for r in requests] == [
+        (f"{BASE}/p/", PageMeta(f"{BASE}/p/", 3, "canonical", 0))
+    ]
+    assert (item.page["url"], item.page["canonical"], item.page["variant_of"]) == (
+        url,
+        f"{BASE}/p/",
+        f"{BASE}/p/",
+    )
+    assert (item.page["title"], item.page["status"]) == (None, 200)
+    assert (item.links, item.hreflang, item.text) == ([], [], None)
+    assert spider.crawler.stats.get_value("linkwarehouse/variants/not_expanded") == 1
+    # The canonical already known: nothing to request, still recorded as a variant.
+    other = f"{BASE}/p/;jsessionid=ZZ"
+    requests, (item,), _ = split(list(spider.parse_page(page_response(other, _variant_page(f"{BASE}/p/")))))
+    assert (requests, item.page["variant_of"], item.links) == ([], f"{BASE}/p/", [])
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        (f"{BASE}/p/", "/p/"),  # self-canonical
+        (f"{BASE}/p-blue/", "/p/"),  # another page: canonicalised, not a parameter variant
+        (f"{BASE}/p/?zenid=a1", "/other/"),
+        (f"{BASE}/p/?zenid=a1", "https://elsewhere.example/p/"),
+    ],
+)
+def test_other_canonicals_are_expanded_as_before(tmp_path: Path, url: str, canonical: str) -> None:
+    spider = make_spider(tmp_path)
+    requests, (item,), _ = split(list(spider.parse_page(page_response(url, _variant_page(canonical)))))
+    assert item.page.get("variant_of") is None
+    assert len(item.links) == 2
+    assert {r.meta["lw_page"].found_via for r in requests} == {"link"}
+
+
+def test_link_header_canonical_makes_a_variant_too(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    url = f"{BASE}/p/?sid=1&zenid=2"
+    body = "<html><body><a href='/q/'>q</a></body></html>"
+    response = page_response(url, body, link=f"<{BASE}/p/>; rel=canonical")
+    requests, (item,), _ = split(list(spider.parse_page(response)))
+    assert (item.page["variant_of"], item.links, [r.url for r in requests]) == (
+        f"{BASE}/p/",
+        [],
+        [f"{BASE}/p/"],
+    )
+
+
+def test_expand_variants_switch_follows_their_links(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path, urls={"expand_variants": True})
+    url = f"{BASE}/p/?zenid=a1"
+    requests, (item,), _ = split(list(spider.parse_page(page_response(url, _variant_page("/p/")))))
+    assert item.page.get("variant_of") is None
+    assert [r.url for r in requests] == [f"{BASE}/q/?zenid=a1", f"{BASE}/r/"]

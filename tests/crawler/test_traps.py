@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pyarrow as pa
 import pytest
 
 from linkcrawler.frontier import Frontier, Verdict
 from linkcrawler.scope import Scope
-from linkcrawler.traps import TrapDetector
+from linkcrawler.traps import TrapDetector, volatile_params
 
 TODAY = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -107,3 +108,57 @@ def test_best_discovery_within_a_phase() -> None:
     f.next_phase()
     f.offer("http://h.com/a", 0, "sitemap")
     assert (seen.depth, seen.via) == (2, "link")  # a later phase never rewrites an earlier discovery
+
+
+def _links(rows: list[tuple[str, str]], internal: bool = True) -> pa.Table:
+    return pa.table(
+        {
+            "source_url": [f"http://h.com{source}" for source, _ in rows],
+            "target_url": [f"http://h.com{target}" for _, target in rows],
+            "is_internal": [internal] * len(rows),
+        }
+    )
+
+
+SESSION_SITE = [
+    (f"/s{page}", f"{target}?osCsid=v{page}&lang=en") for page in range(3) for target in ("/p/", "/q/")
+]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # A session id: one value per page, riding on links to different paths, never repeated.
+        (
+            SESSION_SITE,
+            {
+                "oscsid": {
+                    "pages": 3,
+                    "examples": [
+                        "http://h.com/p/?osCsid=v0&lang=en",
+                        "http://h.com/p/?osCsid=v1&lang=en",
+                        "http://h.com/p/?osCsid=v2&lang=en",
+                    ],
+                }
+            },
+        ),
+        # Fewer pages than the threshold.
+        (SESSION_SITE[:4], {}),
+        # "Next page" links: one value per page, but the value names its single target.
+        ([(f"/blog/?page={n}", f"/blog/?page={n + 1}") for n in range(1, 6)], {}),
+        # Facets: several values on one page.
+        ([(f"/s{n}", f"/f/?color={c}") for n in range(4) for c in ("red", "blue")], {}),
+        # The same value on every page (a constant tracking flag) does not change.
+        ([(f"/s{n}", f"{t}?ref=nav") for n in range(4) for t in ("/p/", "/q/")], {}),
+        # One page reuses another's value.
+        ([*SESSION_SITE, ("/s3", "/p/?osCsid=v0"), ("/s3", "/q/?osCsid=v0")], {}),
+    ],
+)
+def test_volatile_params(rows: list[tuple[str, str]], expected: dict) -> None:
+    assert volatile_params(_links(rows), min_pages=3) == expected
+
+
+def test_volatile_params_ignore_external_links_and_empty_tables() -> None:
+    assert volatile_params(_links(SESSION_SITE, internal=False), min_pages=3) == {}
+    assert volatile_params(_links([]), min_pages=3) == {}
+    assert volatile_params(_links([("/a", "/b"), ("/a", "/c?")]), min_pages=1) == {}

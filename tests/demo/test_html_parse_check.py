@@ -12,17 +12,28 @@ import re
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import ada_url
 import lxml.html
 import pytest
+import yaml
 
+from linkwarehouse.config import parse_sites
 from linkwarehouse.demo import DemoSiteServer, Site, Truth
-from linkwarehouse.urls import HrefKind, UrlNormalizer, classify_href
+from linkwarehouse.urls import HrefKind, classify_href
 
-NORMALIZE = UrlNormalizer(strip_params=("utm_*", "gclid", "fbclid", "sessionid"))
+#: The demo site's own URL rules (config/sites.yaml): its strip list plus the built-in one.
+NORMALIZE = (
+    parse_sites(
+        yaml.safe_load((Path(__file__).resolve().parents[2] / "config" / "sites.yaml").read_text()),
+        Path("sites.yaml"),
+    )
+    .site("demo")
+    .normalizer()
+)
 SEMANTIC = {"nav": "nav", "header": "header", "footer": "footer", "aside": "aside"}
 ROLES = {"navigation": "nav", "banner": "header", "contentinfo": "footer", "complementary": "aside"}
 WORDS = {
@@ -115,12 +126,13 @@ def _get(url: str) -> tuple[bytes, list[str]]:
 
 @pytest.fixture(scope="module")
 def served(server: DemoSiteServer, truth_v1: Truth, site_v1: Site) -> dict[str, tuple[bytes, list[str]]]:
-    """Every fetched 2xx HTML page as the server sends it (the truth decides which are fetched):
-    its body and its X-Robots-Tag header lines."""
+    """Every fetched 2xx HTML page as the server sends it (the truth decides which are fetched;
+    URL variants such as ``/p/?osCsid=1`` are served by their page's route): its body and its
+    X-Robots-Tag header lines."""
     pages = [
         path
         for path, row in truth_v1.urls.items()
-        if row.status is not None and site_v1.pages[path].is_html_ok
+        if row.status is not None and (page := site_v1.page_for(path)) is not None and page.is_html_ok
     ]
     with ThreadPoolExecutor(max_workers=8) as pool:
         return dict(zip(pages, pool.map(lambda path: _get(server.base_url + path), pages), strict=True))
@@ -147,9 +159,16 @@ def says_nofollow_to_google(body: bytes, x_robots_tag: list[str]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def served_links(server: DemoSiteServer, served_pages: dict[str, bytes]) -> dict[str, list[ParsedLink]]:
+def served_links(
+    server: DemoSiteServer, served_pages: dict[str, bytes], truth_v1: Truth
+) -> dict[str, list[ParsedLink]]:
+    """Links of every expanded page: a URL variant's links are its canonical's and never recorded."""
     host = ada_url.URL(server.base_url).hostname
-    return {path: extract_links(body, server.base_url + path, host) for path, body in served_pages.items()}
+    return {
+        path: extract_links(body, server.base_url + path, host)
+        for path, body in served_pages.items()
+        if truth_v1.urls[path].variant_of is None
+    }
 
 
 def test_every_link_element_matches_the_model(
@@ -231,4 +250,17 @@ def test_head_facts_match_the_truth(
             element.get("hreflang"): element.get("href").removeprefix(server.base_url)
             for element in doc.xpath("//link[@rel='alternate'][@hreflang]")
         }
-        assert (alternates or None) == row.hreflang, path
+        # A variant's alternates are not recorded: its page's are (the same HTML).
+        expected = row.hreflang if row.variant_of is None else truth_v1.urls[path.split("?")[0]].hreflang
+        assert (alternates or None) == expected, path
+
+
+def test_session_variants_are_served_with_their_canonical(
+    served_pages: dict[str, bytes], truth_v1: Truth
+) -> None:
+    planted = truth_v1.planted
+    variants = sorted(path for path, row in truth_v1.urls.items() if row.variant_of is not None)
+    assert variants == planted["session_variants"]
+    for path in variants:
+        assert served_pages[path] == served_pages[path.split("?")[0]]
+        assert truth_v1.urls[path].variant_of == truth_v1.urls[path].canonical == path.split("?")[0]

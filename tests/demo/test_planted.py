@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from linkwarehouse.demo import Site, Truth, compute_truth
@@ -277,3 +278,49 @@ def test_sponsored_and_ugc_switch(site_v1: Site, truth_v1: Truth) -> None:
     assert sum(row.nofollow_inlinks for row in relaxed.urls.values()) == sum(
         row.nofollow_inlinks for row in truth_v1.urls.values()
     ) - 2 - len(site_v1.planted.internal_sponsored)
+
+
+def test_session_id_variants(site_v1: Site, truth_v1: Truth) -> None:
+    """One product reached through session ids: the stripped ones are its own URL, the unknown
+    osCsid ones six variants recorded once each, never expanded, never orphans."""
+    planted = site_v1.planted
+    product = planted.session_product
+    suffixes = [href.removeprefix(product) for href in planted.session_hrefs]
+    assert suffixes == [
+        ";jsessionid=8A3F0C1D2E4B5A69C7D8E9F0A1B2C3D4",
+        "?PHPSESSID=5e1c0b9a7d2f4e6b8a3c1d0e9f7b5a2c",
+        "?sid=b7c41e09",
+        "?ASPSESSIONIDQACSTBSA=KHNPLMEAFJGDKBFLAOPDECMN",
+        "?CFID=1207&CFTOKEN=74a3b1c9",
+    ]
+    by_href = {occ.link.href: occ for occ in site_v1.occurrences() if occ.link.href in planted.session_hrefs}
+    assert {occ.link.target for occ in by_href.values()} == {product}
+    assert {occ.source for occ in by_href.values()} <= {
+        source for source, row in truth_v1.urls.items() if row.variant_of is None and row.status == 200
+    }
+    stripped = re.compile(r"[?&;](jsessionid|phpsessid|sid|aspsessionid[a-z]*|cfid|cftoken)=", re.IGNORECASE)
+    assert not [path for path in truth_v1.urls if stripped.search(path)]
+    # The unknown key: two variants (product, shop) per linking post, one value per post.
+    values = ("3f9a0c2e71b4d85a", "c04d1e7b92a6f358", "81e5b7a3d0c94f26")
+    expected = sorted(f"{page}?osCsid={value}" for page in (product, "/products/") for value in values)
+    assert list(planted.session_variants) == expected
+    assert sorted(path for path, row in truth_v1.urls.items() if "?" in path) == expected
+    sources_of = {occ.link.target: occ.source for occ in site_v1.occurrences() if occ.link.target in expected}
+    assert len(set(sources_of.values())) == 3
+    for path in expected:
+        row = truth_v1.urls[path]
+        page = path.split("?")[0]
+        assert (row.status, row.canonical, row.variant_of, row.indexable) == (200, page, page, False), path
+        assert (row.title, row.h1) == (truth_v1.urls[page].title, truth_v1.urls[page].h1), path
+        assert (row.unique_inlinks, row.total_inlinks, row.inlinks_content, row.in_sitemap) == (
+            1,
+            1,
+            1,
+            False,
+        )
+        assert row.click_depth == truth_v1.urls[sources_of[path]].click_depth + 1, path
+        assert not row.is_orphan and row.hreflang is None, path
+        # Not expanded: its one edge leads to its canonical (a level, like a redirect).
+        assert [edge for edge in truth_v1.followed_edges if edge[0] == path] == [(path, page)], path
+    assert planted.volatile_params == ("oscsid",)
+    assert truth_v1.urls[product].indexable and truth_v1.urls[product].variant_of is None

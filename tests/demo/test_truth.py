@@ -14,8 +14,11 @@ from linkwarehouse.demo.truth import link_scores
 
 
 def _fetched_html(site: Site, truth: Truth) -> list[str]:
+    """Fetched 2xx HTML pages whose links are recorded (a URL variant's are not: see test_planted)."""
     return [
-        path for path, row in truth.urls.items() if row.status is not None and site.pages[path].is_html_ok
+        path
+        for path, row in truth.urls.items()
+        if row.status is not None and row.variant_of is None and site.pages[path].is_html_ok
     ]
 
 

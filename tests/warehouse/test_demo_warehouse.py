@@ -242,10 +242,13 @@ def test_pagerank_link_score_and_evidence_equal_truth(demo: Demo, version: int) 
 def test_followed_inlinks_outlinks_and_edges_equal_truth(demo: Demo, version: int) -> None:
     """What the truth holds no column for, derived from its followed edges and inlink counts."""
     truth, crawl_id = demo.truths[version], demo.crawl_ids[version]
-    redirecting = {path for path, url in truth.urls.items() if 300 <= (url.status or 0) < 400}
+    # A redirect's edge to its Location and a URL variant's to its canonical are no links.
+    not_links = {
+        path for path, url in truth.urls.items() if 300 <= (url.status or 0) < 400 or url.variant_of is not None
+    }
     followed_sources: dict[str, set[str]] = defaultdict(set)
     for source, target in truth.followed_edges:
-        if source not in redirecting:  # a redirect edge is no link
+        if source not in not_links:
             followed_sources[target].add(source)
     rows = demo.rows(
         "select url, unique_followed_inlinks, weakly_linked, unique_outlinks, total_outlinks "
@@ -487,9 +490,18 @@ def test_planted_canonicalised_duplicate_noindex_and_robots(demo: Demo) -> None:
     rows = demo.rows(
         "select target_url, target_canonical from canonicalised_internal_links where crawl_id = 'v1'"
     )
-    assert {(demo.path(r["target_url"]), demo.path(r["target_canonical"])) for r in rows} == {
-        (duplicate, parent)
-    }
+    # The colour duplicate, and each session-id variant (one link each) naming its page.
+    variants = {(path, path.split("?")[0]) for path in planted["session_variants"]}
+    assert len(variants) == 6
+    pairs = [(demo.path(r["target_url"]), demo.path(r["target_canonical"])) for r in rows]
+    assert {pair for pair in pairs if pair not in variants} == {(duplicate, parent)}
+    assert sorted(pair for pair in pairs if pair in variants) == sorted(variants)
+    flags_of_variants = demo.rows(
+        "select url, indexable, is_orphan, unique_inlinks, total_outlinks from page_link_metrics "
+        "where crawl_id = 'v1' and url like '%osCsid=%' order by url"
+    )
+    assert [(demo.path(r["url"]), r["indexable"], r["is_orphan"], r["unique_inlinks"], r["total_outlinks"])
+            for r in flags_of_variants] == [(path, False, False, 1, 0) for path in sorted(planted["session_variants"])]
     flags = {
         demo.path(row["url"]): row
         for row in demo.rows(

@@ -3,7 +3,9 @@
 Seeds are the start URLs; robots.txt ``Sitemap:`` lines and configured sitemaps are fetched
 alongside. Internal link targets, redirect Locations and meta refresh targets are admitted once
 each by the :class:`~linkcrawler.frontier.Frontier` (in this process, or in the coordinator of a
-multi-process crawl, see coordinator.py). When link discovery has run dry (spider idle) the
+multi-process crawl, see coordinator.py). A page whose rel=canonical names a parameter variant of
+its URL (``?sid=``, ``;jsessionid=``) is recorded as a variant of that canonical and not
+expanded; the canonical is offered instead. When link discovery has run dry (spider idle) the
 sitemap URLs nothing linked to are admitted (``found_via='sitemap'``), then the URLs known from
 the lake (``previous_crawl``, ``ga4``, ``gsc``). Redirects are recorded hop by hop and each
 Location is fetched as its own URL, so chains and loops stay visible.
@@ -43,6 +45,7 @@ from linkwarehouse.config import ConfigError, SiteConfig, load_sites
 from linkwarehouse.lake import partition_dir
 from linkwarehouse.lake.schemas import CRAWL_PAGES
 from linkwarehouse.settings import load_settings
+from linkwarehouse.urls import parameter_variant_base
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +147,7 @@ class SiteSpider(Spider):
             self.normalize, self.scope, self.site_config.links.sponsored_ugc_as_nofollow
         )
         self.follow_nofollow = crawl.follow_nofollow
+        self.expand_variants = self.site_config.urls.expand_variants
         self.max_redirects = crawl.max_redirects
         self.seed_urls = list(
             dict.fromkeys(url for url in map(self.normalize, self.site_config.start_urls) if url)
@@ -364,6 +368,10 @@ class SiteSpider(Spider):
         page.update(extraction.facts)
         for reason in extraction.page_nofollow:
             self.crawler.stats.inc_value(f"linkwarehouse/pages/nofollow/{reason}")
+        variant_of = self._variant_of(meta.url, page)
+        if variant_of is not None:
+            yield from self._record_variant(meta, item, variant_of)
+            return
         item.links = extraction.links
         item.hreflang = extraction.hreflang + item.hreflang
         item.text = {
@@ -391,6 +399,31 @@ class SiteSpider(Spider):
                 raw=None,
                 kind="meta_refresh",
             )
+
+    def _variant_of(self, url: str, page: Row) -> str | None:
+        """The canonical ``url`` is a parameter variant of, when the page is to be recorded as one.
+
+        A session id or tracking key the strip list does not know makes every page reachable
+        under endless URLs, each naming the same canonical: such a page is kept as a variant of
+        its canonical instead of being crawled as a page of its own.
+        """
+        if self.expand_variants:
+            return None
+        canonical = page.get("canonical") or page.get("canonical_header")
+        if canonical is None or canonical == url:
+            return None
+        return canonical if parameter_variant_base(canonical) == parameter_variant_base(url) else None
+
+    def _record_variant(self, meta: PageMeta, item: PageItem, canonical: str) -> Iterator[Request]:
+        """Keep the page row only (its links, alternates and text are its canonical's) and make
+        sure the canonical is fetched, whether or not a link names it: the crawl does not depend
+        on which of the two was fetched first."""
+        item.page["variant_of"] = canonical
+        item.hreflang = []
+        self.crawler.stats.inc_value("linkwarehouse/variants/not_expanded")
+        request = self.discover(canonical, meta.depth + 1, "canonical")
+        if request is not None:
+            yield request
 
     def _hop(
         self, meta: PageMeta, page: Row, status: int, location: str | None, raw: str | None, kind: str

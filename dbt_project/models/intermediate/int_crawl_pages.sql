@@ -39,6 +39,7 @@ flagged as (
         meta_robots,
         x_robots_tag,
         found_via,
+        variant_of,
         coalesce(status between 300 and 399, false) as is_redirect,
         trim(split_part(lower(coalesce(content_type, '')), ';', 1))
             in ('text/html', 'application/xhtml+xml') as is_html,

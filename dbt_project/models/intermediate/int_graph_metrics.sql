@@ -63,7 +63,9 @@ link_edges as (
 
 ),
 
--- One edge from each 3xx URL to its crawled Location (a redirect is a level).
+-- One edge from each 3xx URL to its crawled Location (a redirect is a level), and one from each
+-- page recorded as a parameter variant to its canonical: its links were not followed, so it
+-- leads to its canonical only, like a redirect.
 redirect_edges as (
 
     select
@@ -75,8 +77,8 @@ redirect_edges as (
     inner join nodes as locations
         on redirecting.site = locations.site
         and redirecting.crawl_id = locations.crawl_id
-        and redirecting.redirect_location = locations.url
-    where redirecting.is_redirect and redirecting.node_id != locations.node_id
+        and locations.url = if(redirecting.is_redirect, redirecting.redirect_location, redirecting.variant_of)
+    where (redirecting.is_redirect or redirecting.variant_of is not null) and redirecting.node_id != locations.node_id
 
 ),
 

@@ -18,23 +18,47 @@ gsc_pages as (
 
 ),
 
-final as (
+-- An index file the crawl folded into its directory is reported as the directory.
+index_folds as (
+
+    select site, crawl_id, url, folded_into
+    from {{ ref('stg_crawl__index_folds') }}
+
+),
+
+mapped as (
 
     select
         windows.site,
         windows.crawl_id,
-        gsc_pages.page_url,
-        cast(coalesce(sum(gsc_pages.clicks), 0) as bigint) as clicks,
-        cast(coalesce(sum(gsc_pages.impressions), 0) as bigint) as impressions,
-        sum(gsc_pages.average_position * gsc_pages.impressions)
-        / nullif(sum(gsc_pages.impressions), 0) as average_position,
-        count(distinct gsc_pages.report_date) as days_with_data
+        coalesce(index_folds.folded_into, gsc_pages.page_url) as page_url,
+        gsc_pages.* exclude (site, page_url)
 
     from windows
     inner join gsc_pages
         on windows.site = gsc_pages.site
         and gsc_pages.report_date between windows.window_start and windows.window_end
-    group by windows.site, windows.crawl_id, gsc_pages.page_url
+    left join index_folds
+        on windows.site = index_folds.site
+        and windows.crawl_id = index_folds.crawl_id
+        and gsc_pages.page_url = index_folds.url
+
+),
+
+final as (
+
+    select
+        site,
+        crawl_id,
+        page_url,
+        cast(coalesce(sum(mapped.clicks), 0) as bigint) as clicks,
+        cast(coalesce(sum(mapped.impressions), 0) as bigint) as impressions,
+        sum(mapped.average_position * mapped.impressions)
+        / nullif(sum(mapped.impressions), 0) as average_position,
+        count(distinct mapped.report_date) as days_with_data
+
+    from mapped
+    group by site, crawl_id, page_url
 
 )
 

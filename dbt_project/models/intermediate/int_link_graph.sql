@@ -1,6 +1,7 @@
 -- One row per distinct internal edge (source_url, target_url, edge_type) per crawl:
 -- link occurrences collapsed with their counts, plus one edge from every 3xx URL to its
--- crawled redirect Location. Self-links are dropped (they never count and never lead on).
+-- crawled redirect Location and one from every page recorded as a parameter variant to its
+-- canonical. Self-links are dropped (they never count and never lead on).
 -- An edge to a redirecting URL keeps that URL as its target (the redirect is a level) and
 -- also names where the chain ends (final_target_url); an edge to a canonicalised URL names
 -- the canonical it points on to.
@@ -26,7 +27,8 @@ internal_links as (
 
 pages as (
 
-    select site, crawl_id, url, final_url, redirect_location, is_redirect, canonical, is_canonicalised
+    select
+        site, crawl_id, url, final_url, redirect_location, is_redirect, canonical, is_canonicalised, variant_of
     from {{ ref('int_crawl_pages') }}
 
 ),
@@ -71,11 +73,34 @@ redirect_edges as (
 
 ),
 
+-- A page recorded as a parameter variant was not expanded: it leads to its canonical only.
+canonical_edges as (
+
+    select
+        variants.site,
+        variants.crawl_id,
+        variants.url as source_url,
+        variants.variant_of as target_url,
+        'canonical' as edge_type,
+        0 as link_occurrences,
+        0 as nofollow_occurrences
+
+    from pages as variants
+    semi join pages as canonicals
+        on variants.site = canonicals.site
+        and variants.crawl_id = canonicals.crawl_id
+        and variants.variant_of = canonicals.url
+    where variants.variant_of is not null and variants.variant_of != variants.url
+
+),
+
 edges as (
 
     select * from link_edges
     union all by name
     select * from redirect_edges
+    union all by name
+    select * from canonical_edges
 
 ),
 
@@ -90,7 +115,8 @@ resolved as (
         cast(edges.link_occurrences as bigint) as link_occurrences,
         cast(edges.nofollow_occurrences as bigint) as nofollow_occurrences,
         edges.nofollow_occurrences > 0 as has_nofollow,
-        edges.edge_type = 'redirect' or edges.link_occurrences > edges.nofollow_occurrences as is_followed,
+        edges.edge_type in ('redirect', 'canonical') or edges.link_occurrences > edges.nofollow_occurrences
+            as is_followed,
         coalesce(targets.is_redirect, false) as target_is_redirect,
         case when targets.is_redirect then targets.final_url else edges.target_url end as final_target_url,
         coalesce(targets.is_canonicalised, false) as target_is_canonicalised,

@@ -54,7 +54,7 @@ def validate_site(site: Site) -> None:
             raise SiteModelError(f"{page.path}: status {page.status} and redirect target disagree")
     for occurrence in site.occurrences():
         target = occurrence.link.target
-        if target is not None and target not in pages:
+        if target is not None and site.page_for(target) is None:
             raise SiteModelError(
                 f"{occurrence.source}: link #{occurrence.ordinal} ({occurrence.link.href!r}) "
                 f"targets {target}, which has no route"

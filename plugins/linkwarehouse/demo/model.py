@@ -60,7 +60,8 @@ class Link(NamedTuple):
     """One ``<a href>`` (or ``<area href>``) element.
 
     ``target`` is the normalised internal path the href resolves to, ``None`` for external
-    URLs and non-http hrefs. ``img`` means the element contains an ``<img>``; ``img_alt`` is
+    URLs and non-http hrefs; it keeps a query string the crawler does not strip (a URL variant
+    of the page its path names). ``img`` means the element contains an ``<img>``; ``img_alt`` is
     its alt attribute (``None``: the attribute is absent), or the ``<area>``'s own alt.
     ``markup`` only varies how the text is spelled in HTML (extra whitespace, nested tags),
     never what it normalises to.
@@ -241,6 +242,13 @@ class Planted:
     v2_resolved_from: str
     #: Follow-semantics case -> (page holding the link, a target linked only by that link).
     follow_cases: dict[str, tuple[str, str]]
+    #: The product linked through session-id variants: hrefs whose keys every site strips by
+    #: default (``session_hrefs``) and URLs with a key nobody strips (``session_variants``),
+    #: which name the product as canonical; ``volatile_params`` holds that key.
+    session_product: str
+    session_hrefs: tuple[str, ...]
+    session_variants: tuple[str, ...]
+    volatile_params: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types (tuples become lists), as stored in ``truth.json``."""
@@ -260,6 +268,10 @@ class Site:
 
     def is_disallowed(self, path: str) -> bool:
         return any(path.startswith(prefix) for prefix in self.disallow)
+
+    def page_for(self, path: str) -> Page | None:
+        """The route serving ``path``: the server ignores query strings (``/p/?x=1`` is ``/p/``)."""
+        return self.pages.get(path.split("?", 1)[0])
 
     def sitemaps(self) -> dict[str, list[str]]:
         """Child sitemap name -> listed paths, in page order."""

@@ -22,6 +22,18 @@ OTHER_ANCHORS = (
     "shoes we recommend",
 )
 SERIES_WEEKS = 12
+#: Session ids every site strips by default, as servlet containers, PHP, classic ASP and
+#: ColdFusion append them to links for visitors without cookies.
+STRIPPED_SESSION_IDS = (
+    ";jsessionid=8A3F0C1D2E4B5A69C7D8E9F0A1B2C3D4",
+    "?PHPSESSID=5e1c0b9a7d2f4e6b8a3c1d0e9f7b5a2c",
+    "?sid=b7c41e09",
+    "?ASPSESSIONIDQACSTBSA=KHNPLMEAFJGDKBFLAOPDECMN",
+    "?CFID=1207&CFTOKEN=74a3b1c9",
+)
+#: An osCommerce session key no built-in list knows: one value per page that links with it.
+UNKNOWN_SESSION_KEY = "osCsid"
+UNKNOWN_SESSION_IDS = ("3f9a0c2e71b4d85a", "c04d1e7b92a6f358", "81e5b7a3d0c94f26")
 PDF_BODY = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
     b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -44,6 +56,7 @@ def plant_problems(ctx: BuildContext) -> None:
     plant_noindex(ctx)
     plant_percent_encoded_url(ctx)
     plant_follow_semantics(ctx)
+    plant_session_variants(ctx)
 
 
 def _sources(ctx: BuildContext, pool: list[Page], count: int) -> list[Page]:
@@ -554,3 +567,38 @@ def plant_follow_semantics(ctx: BuildContext) -> None:
     cases["rel_sponsored"] = (hosts[0].path, deal.path)
     cases["rel_ugc"] = (hosts[1].path, story.path)
     ctx.planted["follow_cases"] = cases
+
+
+def plant_session_variants(ctx: BuildContext) -> None:
+    """One product linked through session-id variants that all name it as rel=canonical.
+
+    Five posts link it with a session id every site strips (``;jsessionid=``, ``PHPSESSID``,
+    ``sid``, ``ASPSESSIONID…``, ``CFID``/``CFTOKEN``): one URL, the product's own. Three more
+    link it and the shop with an osCommerce ``osCsid`` no strip list knows, each post its own
+    value: six URL variants that the crawler fetches once each and records as variants of their
+    canonical (the server ignores query strings, so they serve the product and the shop), and
+    a key whose value changes on every page. Chosen without the RNG so nothing else moves.
+    """
+    reserved = set(ctx.planted["v2_lost_inlinks"])
+    product = next(page for page in ctx.pools.products[1:] if page.path not in reserved)
+    shop = ctx.page("/products/")
+    sources = [post for post in ctx.pools.posts if post.path not in reserved][: len(STRIPPED_SESSION_IDS) + 3]
+    hrefs = tuple(product.path + suffix for suffix in STRIPPED_SESSION_IDS)
+    for source, href in zip(sources, hrefs, strict=False):
+        ctx.paragraph(source, "Back in stock: ", Link(href, product.title, product.path), ".")
+    variants: list[str] = []
+    for source, value in zip(sources[len(hrefs) :], UNKNOWN_SESSION_IDS, strict=True):
+        query = f"?{UNKNOWN_SESSION_KEY}={value}"
+        ctx.paragraph(
+            source,
+            "Back in stock: ",
+            Link(product.path + query, product.title, product.path + query),
+            ", and more in ",
+            Link(shop.path + query, "the shop", shop.path + query),
+            ".",
+        )
+        variants += [product.path + query, shop.path + query]
+    ctx.planted["session_product"] = product.path
+    ctx.planted["session_hrefs"] = hrefs
+    ctx.planted["session_variants"] = tuple(sorted(variants))
+    ctx.planted["volatile_params"] = (UNKNOWN_SESSION_KEY.lower(),)

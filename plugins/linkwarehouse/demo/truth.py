@@ -2,7 +2,8 @@
 
 Which URLs get a row is decided by simulating the crawl's reach (start URLs, link targets
 nofollow included, redirect Locations, sitemap URLs; robots-disallowed URLs recorded but not
-fetched), not by listing the routes: a route nobody can discover has no row. Metrics come
+fetched; a URL variant naming its canonical recorded but not expanded, its canonical reached),
+not by listing the routes: a route nobody can discover has no row. Metrics come
 from the model's link occurrences, never from parsing HTML.
 
 Followed is Google's reading, written here apart from the crawler's (linkcrawler/follow.py):
@@ -82,6 +83,8 @@ class UrlTruth:
     orphan_evidence: list[str]
     pagerank: float
     link_score: float
+    #: The canonical a URL variant (``/p/?osCsid=1`` naming ``/p/``) is recorded as a variant of.
+    variant_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,22 @@ def orphan_delta(previous: Truth, current: Truth) -> OrphanDelta:
     return OrphanDelta(frozenset(after - before), frozenset(before - after))
 
 
+def variant_of(site: Site, path: str) -> str | None:
+    """The canonical ``path`` is a URL variant of, or ``None``.
+
+    The demo's variants differ from their page by a query string the crawler keeps (the server
+    ignores it and serves the page, canonical included): a fetched HTML page whose canonical has
+    the same path without that query is recorded as a variant of it and not expanded.
+    """
+    page = site.page_for(path)
+    if page is None or not page.is_html_ok or site.is_disallowed(path):
+        return None
+    canonical = page.canonical
+    if canonical is None or canonical == path or canonical.split("?", 1)[0] != path.split("?", 1)[0]:
+        return None
+    return canonical
+
+
 def crawl_reach(
     site: Site,
     occurrences: dict[str, list[Occurrence]] | None = None,
@@ -163,16 +182,19 @@ def crawl_reach(
     queue = deque(seen)
     while queue:
         path = queue.popleft()
-        page = site.pages.get(path)
+        page = site.page_for(path)
         if page is None:
             raise SiteModelError(f"the crawl would reach {path}, which has no route")
         if site.is_disallowed(path):
             continue
         found: list[str] = []
+        canonical = variant_of(site, path)
         if page.redirect_target is not None:
             found.append(page.redirect_target)
-        if page.is_html_ok:
-            found += [occ.link.target for occ in occurrences[path] if occ.link.target is not None]
+        if canonical is not None:
+            found.append(canonical)  # a variant leads to its canonical only
+        elif page.is_html_ok:
+            found += [occ.link.target for occ in occurrences[page.path] if occ.link.target is not None]
         for target in found:
             if target not in seen:
                 seen[target] = None
@@ -185,7 +207,7 @@ def _with_missing_routes(site: Site, paths: Iterable[str]) -> Site:
     missing = {
         path: Page(path=path, kind="missing", status=404, content_type=NOT_FOUND_CONTENT_TYPE)
         for path in paths
-        if path not in site.pages
+        if site.page_for(path) is None
     }
     return dataclasses.replace(site, pages={**site.pages, **missing}) if missing else site
 
@@ -265,13 +287,18 @@ def _count_links(
 ) -> _LinkCounts:
     counts = _LinkCounts(sources={path: set() for path in reached})
     for path in reached:
-        page = site.pages[path]
-        if site.is_disallowed(path):
+        page = site.page_for(path)
+        if page is None or site.is_disallowed(path):
+            continue
+        canonical = variant_of(site, path)
+        if canonical is not None:
+            # Recorded without its links (they are its canonical's): it leads to its canonical only.
+            counts.edges.add((path, canonical))
             continue
         if page.redirect_target is not None:
             counts.edges.add((path, page.redirect_target))
         page_level = page_nofollow_reasons(page)
-        for occ in occurrences.get(path, ()):
+        for occ in occurrences.get(page.path, ()):
             target = occ.link.target
             if target is None or target == path:
                 continue
@@ -326,9 +353,11 @@ def compute_truth(
     in_sitemap = site.sitemap_paths()
     rows: dict[str, UrlTruth] = {}
     for path in sorted(reached):
-        page = site.pages[path]
+        page = site.page_for(path)
+        assert page is not None  # crawl_reach refuses paths without a route
         allowed = not site.is_disallowed(path)
         html_ok = allowed and page.is_html_ok
+        variant = variant_of(site, path)
         indexable = (
             html_ok
             and page.status == 200
@@ -351,7 +380,7 @@ def compute_truth(
             meta_robots=page.meta_robots if html_ok else None,
             meta_googlebot=page.meta_googlebot if html_ok else None,
             x_robots_tag=page.x_robots_tag if allowed else None,
-            hreflang=dict(page.alternates) if html_ok and page.alternates else None,
+            hreflang=dict(page.alternates) if html_ok and page.alternates and variant is None else None,
             indexable=indexable,
             in_sitemap=path in in_sitemap,
             unique_inlinks=len(counts.sources[path]),
@@ -371,6 +400,7 @@ def compute_truth(
             else [],
             pagerank=ranks[path],
             link_score=scores[path],
+            variant_of=variant,
         )
     return Truth(site.seed, site.version, site.start_paths, rows, followed, site.planted.to_json())
 

@@ -22,7 +22,8 @@ SCHEMA_VERSION = 3
 #    followed per Google" (any reason, sponsored/ugc per the site's switch), no longer only
 #    rel=nofollow. Schema <= 2 partitions have no nofollow_reason: the warehouse derives it
 #    from rel. The placeholders follow the contract (ensure_placeholders), so the columns
-#    always resolve.
+#    always resolve. Additive URL-variant columns (pages: variant_of, folded_into; runs:
+#    volatile_params).
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -75,6 +76,10 @@ CRAWL_PAGES = LakeTable(
             ("redirect_issue", pa.string()),
             # schema 3: content of <meta name="googlebot"> (as meta_robots is of name="robots")
             ("meta_googlebot", pa.string()),
+            # schema 3: the canonical this page is a parameter variant of (recorded, not expanded:
+            # no links/hreflang/page_text rows), and the directory URL an index file was folded into
+            ("variant_of", pa.string()),
+            ("folded_into", pa.string()),
         ]
     ),
     ("site", "crawl_id"),
@@ -179,6 +184,8 @@ CRAWL_RUNS = LakeTable(
             ("stop_reasons", pa.list_(pa.string())),
             ("stop_details", pa.string()),
             ("workers", pa.int32()),
+            # schema 3: query keys whose value is different on every page (session-id suspects)
+            ("volatile_params", pa.list_(pa.string())),
         ]
     ),
     ("site",),

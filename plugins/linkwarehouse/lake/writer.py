@@ -267,6 +267,8 @@ def ensure_placeholders(lake_root: str | os.PathLike[str]) -> None:
         placeholder = {key: PLACEHOLDER for key in table.partition_by}
         folder = partition_dir(Path(lake_root), table, placeholder)
         target = folder / (f"{PLACEHOLDER}.parquet" if table.layout == "file" else "part-00000.parquet")
+        # A lake written by an older version keeps its placeholder: refresh it when columns were
+        # added, or a model reading a new column fails until the first new partition exists.
         if not target.exists() or not pq.read_schema(target).equals(table.schema):
             tmp = folder / f".{uuid.uuid4().hex}.tmp"
             try:

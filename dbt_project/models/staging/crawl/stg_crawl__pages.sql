@@ -1,5 +1,7 @@
 -- One row per URL per published crawl: every fetched URL, plus robots-blocked ones
--- (status null, error 'robots_disallowed').
+-- (status null, error 'robots_disallowed'). An index file the crawler folded into its
+-- directory (same status and content hash, lake `folded_into`) is that directory's page, not a
+-- URL of its own: its row is left out here and kept in stg_crawl__index_folds.
 
 with
 
@@ -39,12 +41,14 @@ renamed as (
         cast(source.bytes as bigint) as response_bytes,
         source.fetched_at,
         cast(source.depth_seen as integer) as discovery_depth,
-        source.found_via
+        source.found_via,
+        source.variant_of
 
     from source
     semi join published_crawls
         on source.site = published_crawls.site
         and source.crawl_id = published_crawls.crawl_id
+    where source.folded_into is null
 
 )
 

@@ -22,7 +22,8 @@ renamed as (
         cast(errors as bigint) as fetch_errors,
         stop_reason,
         config_hash,
-        user_agent
+        user_agent,
+        coalesce(volatile_params, []::varchar[]) as volatile_params
 
     from source
 
