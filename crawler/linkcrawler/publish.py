@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from linkcrawler.depths import recompute
 from linkcrawler.frontier import UNFETCHED_TRAPS, Discovery, Frontier
+from linkwarehouse.faults import kill_point
 from linkwarehouse.lake import PartitionWriter, partition_dir, write_file_partition
 from linkwarehouse.lake.schemas import (
     CRAWL_LINKS,
@@ -263,6 +264,7 @@ def publish_crawl(
     # crawl is invisible rather than inconsistent.
     runs_dir = partition_dir(lake_root, CRAWL_RUNS, {"site": site})
     (runs_dir / f"{crawl_id}.parquet").unlink(missing_ok=True)
+    kill_point("crawl.publish.start")
     counts: dict[str, int] = {}
     errors = 0
     parts = {table.name: _staged_parts(lake_root, table, partition, staged_runs) for table in CRAWL_TABLES}
@@ -285,6 +287,7 @@ def publish_crawl(
                 writer.adopt(part)
         writer.publish({"crawl_id": crawl_id, "stop_reason": stop_reason})
         counts[table.name] = writer.rows
+        kill_point("crawl.publish.partition")
     row = {
         **runs_extra,
         "crawl_id": crawl_id,
@@ -299,6 +302,7 @@ def publish_crawl(
         "workers": outcome.workers,
     }
     write_file_partition(lake_root, CRAWL_RUNS, {"site": site}, [row])
+    kill_point("crawl.publish.runs")
     # Rewritten tables leave their staged parts behind: the staging folders go as a whole.
     discard_staging(lake_root, [*staged_runs, run_id])
     return row
