@@ -45,8 +45,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SITE = "shop"
 C0, C1, K = "20260301T000000Z", "20260308T000000Z", "20260307T000000Z"
 RUN_TIME_COLUMNS = {("site_kpis", "started_at"), ("site_kpis", "finished_at")}
-# On the clean trace of this site and dbt project the seeds pick crawl.page@8, crawl.publish.partition@3 (three of
-# seven tables published, no runs row), warehouse.dbt@118 (of 248 nodes) and warehouse.publish.export@5.
+# On this site and dbt project the seeds pick crawl.page@8, crawl.publish.partition@3 (three of
+# seven tables published, no runs row), warehouse.dbt@118 (of 248 nodes), warehouse.publish.export@5.
 SEEDS = {"crawl": 3, "crawl_publish": 7, "dbt": 9, "warehouse_publish": 7}
 
 pytestmark = pytest.mark.integration
