@@ -331,18 +331,25 @@ def _remove_database(path: Path) -> None:
     shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)  # DuckDB's spill folder
 
 
-def sweep_build_dir(settings: Settings, current_run: str, keep_logs: int = KEEP_BUILD_LOGS) -> list[str]:
+def sweep_build_dir(
+    settings: Settings, current_run: str | None, keep_logs: int = KEEP_BUILD_LOGS
+) -> list[str]:
     """Remove what earlier builds left: database files, spill folders, export temp files, and
     all but the ``keep_logs`` newest log folders. Returns the removed names.
 
     Only call while holding the build lock: then no other build (nor its dbt) is alive, so
     everything here that is not ``current_run``'s is a leftover.
     """
+    own = (
+        {current_run, *(f"{current_run}.duckdb{suffix}" for suffix in ("", ".wal", ".tmp"))}
+        if current_run
+        else set()
+    )
     removed: list[str] = []
     logs: list[Path] = []
     entries = sorted(settings.build_dir.iterdir()) if settings.build_dir.is_dir() else []
     for path in entries:
-        if path.name == current_run or path.name.startswith(f"{current_run}.duckdb"):
+        if path.name in own:
             continue
         if path.is_dir() and not path.name.endswith(".duckdb.tmp"):
             logs.append(path)
@@ -362,6 +369,15 @@ def sweep_build_dir(settings: Settings, current_run: str, keep_logs: int = KEEP_
     if removed:
         logger.info("removed leftovers of earlier builds from %s: %s", settings.build_dir, ", ".join(removed))
     return removed
+
+
+def sweep_when_idle(settings: Settings) -> list[str] | None:
+    """:func:`sweep_build_dir` if no build is running (the lock is free), else None."""
+    try:
+        with build_lock(settings.warehouse_dir / LOCK_FILE, timeout=0):
+            return sweep_build_dir(settings, None)
+    except WarehouseLockTimeout:
+        return None
 
 
 def seed_from_published(published: Path, database: Path) -> bool:

@@ -159,3 +159,32 @@ def test_a_build_waiting_for_a_live_build_touches_none_of_its_files(tmp_path: Pa
     finally:
         kill(holder)
     assert wait_until(lambda: not running(child))
+
+
+def test_the_sweep_command(tmp_path: Path) -> None:
+    """``linkwarehouse sweep``: a two-day-old staging folder without owner, a killed build's file."""
+    lake, warehouse = tmp_path / "lake", tmp_path / "warehouse"
+    legacy = lake / "_staging" / "crawl-shop-1" / "crawl" / "pages"
+    legacy.mkdir(parents=True)
+    (legacy / "part-00000.parquet").write_bytes(b"x")
+    two_days_ago = time.time() - 2 * 86_400
+    for path in (legacy / "part-00000.parquet", legacy, legacy.parent, legacy.parent.parent):
+        os.utime(path, (two_days_ago, two_days_ago))
+    (warehouse / "build").mkdir(parents=True)
+    (warehouse / "build" / "killed.duckdb").write_bytes(b"x")
+    env = {**os.environ, "LINKWAREHOUSE_LAKE": str(lake), "LINKWAREHOUSE_WAREHOUSE": str(warehouse)}
+    cli = str(Path(sys.executable).with_name("linkwarehouse"))
+
+    result = subprocess.run([cli, "sweep"], env=env, capture_output=True, text=True, check=False)
+
+    assert result.returncode == 0, result.stderr
+    printed = [line for line in result.stdout.splitlines() if not line[:4].isdigit()]  # not log lines
+    assert printed == [
+        f"lake {lake}: restored 0 partition(s), removed 1 staging folder(s), 0 orphan partition(s)"
+        " and 0 temp file(s); kept 0 in use",
+        "  removed _staging/crawl-shop-1",
+        f"warehouse {warehouse / 'build'}: removed 1 leftover(s) of earlier builds",
+        "  removed killed.duckdb",
+    ]
+    assert list((lake / "_staging").iterdir()) == []
+    assert list((warehouse / "build").iterdir()) == []
