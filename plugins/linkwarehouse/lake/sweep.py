@@ -175,9 +175,18 @@ def _sweep_orphans(
 
 
 def _sweep_temp_files(lake_root: Path, now: datetime, report: SweepReport) -> None:
-    """Temp files of single-file writes (``.<name>.<uuid>.tmp``) that never got renamed."""
-    for table in TABLES.values():
-        base = lake_root / table.name
+    """Temp files of single-file writes (``.<name>.<uuid>.tmp``) that never got renamed.
+
+    Only file-layout tables and placeholder folders have them, so the (large) directory-layout
+    partitions are not walked.
+    """
+    folders = [lake_root / table.name for table in TABLES.values() if table.layout == "file"]
+    folders += [
+        lake_root / table.name / "/".join(f"{key}={PLACEHOLDER}" for key in table.partition_by)
+        for table in TABLES.values()
+        if table.layout != "file"
+    ]
+    for base in folders:
         if not base.is_dir():
             continue
         for tmp in base.rglob(".*.tmp"):
