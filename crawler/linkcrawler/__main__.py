@@ -137,7 +137,7 @@ def _sweep(lake: Path, site: str) -> None:
     """Clean up after killed crawls before this one starts; a failed sweep never stops a crawl."""
     try:
         report = sweep_lake(lake, sites=[site])
-    except OSError as exc:
+    except (OSError, LakeError, ValueError) as exc:
         logging.getLogger("linkcrawler").warning("lake sweep failed (the crawl goes on): %s", exc)
         return
     print(f"lake sweep: {report.summary()}", flush=True)

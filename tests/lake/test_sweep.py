@@ -269,3 +269,12 @@ def test_a_writer_leaves_no_claim_behind(tmp_path: Path) -> None:
     with PartitionWriter(tmp_path, GA4_PAGES, DAY) as writer:
         writer.abort()
     assert not any((tmp_path / "_staging").iterdir())
+
+
+def test_folders_the_pipeline_never_writes_are_left_alone(tmp_path: Path) -> None:
+    odd = tmp_path / "_staging" / ".not ours"
+    odd.mkdir(parents=True)
+    age(odd, 30 * 86_400)
+    report = sweep_lake(tmp_path, now=NOW)
+    assert (report.removed_staging, report.kept_live) == ([], [])
+    assert odd.exists()

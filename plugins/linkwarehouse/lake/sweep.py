@@ -34,6 +34,7 @@ from linkwarehouse.lake.writer import (
     PLACEHOLDER,
     STAGING,
     TRASH,
+    _SAFE_VALUE,
     _remove_empty_dirs,
     read_manifest,
     staging_owner,
@@ -118,6 +119,9 @@ def _sweep_staging(
     live: set[str] = set()
     dead: set[str] = set()
     for run_dir in sorted(path for path in staging.iterdir() if path.is_dir()) if staging.is_dir() else []:
+        if not _SAFE_VALUE.match(run_dir.name):
+            logger.warning("left alone: %s is not a staging folder this pipeline writes", run_dir)
+            continue
         if writer_state(lake_root, run_dir.name, run_dir, now, stale_after) != "dead":
             live.add(run_dir.name)
             report.kept_live.append(f"{STAGING}/{run_dir.name}")
