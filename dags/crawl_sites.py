@@ -16,7 +16,7 @@ from airflow.sdk import dag, get_current_context, task
 from linkwarehouse.assets import crawl_asset
 from linkwarehouse.config import SiteConfig, load_sites
 from linkwarehouse.crawl_runner import crawl_id_for, run_crawl
-from linkwarehouse.dag_defaults import START_DATE, default_args, no_retry_when_permanent
+from linkwarehouse.dag_defaults import BUDGETS, START_DATE, default_args, no_retry_when_permanent
 from linkwarehouse.settings import load_settings
 
 SETTINGS = load_settings()
@@ -32,10 +32,11 @@ def crawl_dag(site: SiteConfig):
         catchup=False,
         max_active_runs=1,
         tags=["linkwarehouse", "crawl", site.name],
-        default_args=default_args(timedelta(minutes=5)),
+        default_args=default_args(timedelta(minutes=5), BUDGETS["crawl"]),
+        dagrun_timeout=BUDGETS["crawl"].run,
     )
     def crawl_site():
-        @task(outlets=[crawl_asset(site.name)], execution_timeout=timedelta(hours=12))
+        @task(outlets=[crawl_asset(site.name)])
         def crawl() -> dict:
             run_after = get_current_context()["dag_run"].run_after
             with no_retry_when_permanent():  # e.g. every start URL refused by the SSRF guard

@@ -25,7 +25,12 @@ from airflow.sdk import dag, get_current_context, task
 
 from linkwarehouse.assets import ga4_asset, gsc_asset
 from linkwarehouse.config import SiteConfig, load_sites
-from linkwarehouse.dag_defaults import default_args, no_retry_when_permanent, reschedule_when_asked
+from linkwarehouse.dag_defaults import (
+    BUDGETS,
+    default_args,
+    no_retry_when_permanent,
+    reschedule_when_asked,
+)
 from linkwarehouse.google import jobs
 from linkwarehouse.settings import load_settings
 
@@ -47,7 +52,8 @@ def google_dag(site: SiteConfig, source: jobs.Source):
         catchup=config.catchup,
         max_active_runs=1,
         tags=["linkwarehouse", "google", source, site.name],
-        default_args=default_args(timedelta(minutes=15)),
+        default_args=default_args(timedelta(minutes=15), BUDGETS["google"]),
+        dagrun_timeout=BUDGETS["google"].run,
     )
     def pull():
         @task

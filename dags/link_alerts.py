@@ -16,7 +16,7 @@ from airflow.sdk import dag, get_current_context, task
 from linkwarehouse.alerts import new_orphan_batches, send_alert
 from linkwarehouse.assets import WAREHOUSE
 from linkwarehouse.config import load_sites
-from linkwarehouse.dag_defaults import START_DATE, default_args
+from linkwarehouse.dag_defaults import BUDGETS, START_DATE, default_args
 from linkwarehouse.settings import load_settings
 
 SETTINGS = load_settings()
@@ -30,7 +30,8 @@ SITES = load_sites(SETTINGS.config_path)
     catchup=False,
     max_active_runs=1,
     tags=["linkwarehouse", "alerts"],
-    default_args=default_args(timedelta(minutes=1)),
+    default_args=default_args(timedelta(minutes=1), BUDGETS["link_alerts"]),
+    dagrun_timeout=BUDGETS["link_alerts"].run,
 )
 def link_alerts():
     @task

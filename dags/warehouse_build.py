@@ -16,7 +16,7 @@ from airflow.sdk import dag, get_current_context, task
 
 from linkwarehouse.assets import WAREHOUSE, warehouse_inputs
 from linkwarehouse.config import load_sites
-from linkwarehouse.dag_defaults import START_DATE, default_args, path_safe
+from linkwarehouse.dag_defaults import BUDGETS, START_DATE, default_args, path_safe
 from linkwarehouse.settings import load_settings
 from linkwarehouse.warehouse import build_warehouse
 
@@ -31,10 +31,11 @@ SITES = load_sites(SETTINGS.config_path)
     catchup=False,
     max_active_runs=1,
     tags=["linkwarehouse", "warehouse"],
-    default_args=default_args(timedelta(minutes=2)),
+    default_args=default_args(timedelta(minutes=2), BUDGETS["warehouse_build"]),
+    dagrun_timeout=BUDGETS["warehouse_build"].run,
 )
 def warehouse_build():
-    @task(outlets=[WAREHOUSE], execution_timeout=timedelta(hours=4))
+    @task(outlets=[WAREHOUSE])
     def build() -> dict:
         run_id = path_safe(get_current_context()["run_id"])
         return build_warehouse(SETTINGS, run_id=run_id).summary()

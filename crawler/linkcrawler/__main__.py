@@ -9,6 +9,10 @@ line, a JSON object the orchestration layer parses:
 Exit codes: 0 published, 1 crawl ran but was not published (the summary says why in
 ``abort_reason``; ``permanent`` is true when running it again cannot help, e.g. every start URL
 refused by the SSRF guard), 2 bad arguments or config.
+
+Before crawling, the lake is swept (linkwarehouse.lake.sweep): staging folders of dead writers,
+this site's crawl partitions that a killed publish left without a crawl/runs row. Then this
+process claims its staging folders (and its workers'), so a concurrent sweep leaves them alone.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from linkcrawler.spiders.site import SiteSpider
 from linkwarehouse.config import ConfigError, SiteConfig, load_sites
 from linkwarehouse.lake import LakeError, partition_dir
 from linkwarehouse.lake.schemas import CRAWL_PAGES
-from linkwarehouse.lake.writer import staging_root
+from linkwarehouse.lake.sweep import sweep_lake
+from linkwarehouse.lake.writer import claim_staging, release_staging, staging_root
 
 EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
 
@@ -133,14 +138,38 @@ def _coordinate(args: argparse.Namespace, site: SiteConfig) -> int:
     return EXIT_PUBLISHED if result["published"] else EXIT_NOT_PUBLISHED
 
 
+def _sweep(lake: Path, site: str) -> None:
+    """Clean up after killed crawls before this one starts; a failed sweep never stops a crawl."""
+    try:
+        report = sweep_lake(lake, sites=[site])
+    except (OSError, LakeError, ValueError) as exc:
+        logging.getLogger("linkcrawler").warning("lake sweep failed (the crawl goes on): %s", exc)
+        return
+    print(f"lake sweep: {report.summary()}", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     site = _check_inputs(args)
     if isinstance(site, str):
         print(f"linkcrawler: {site}", file=sys.stderr)
         return EXIT_USAGE
-    if site.crawl.workers > 1 and args.worker is None:
-        return _coordinate(args, site)
+    if args.worker is not None:
+        return _crawl(args)
+    run_id = args.run_id or f"crawl-{args.site}-{args.crawl_id}"
+    claims = [run_id, *(f"{run_id}-w{k}" for k in range(site.crawl.workers))]
+    _sweep(args.lake, args.site)
+    for claim in claims:
+        claim_staging(args.lake, claim)
+    try:
+        return _coordinate(args, site) if site.crawl.workers > 1 else _crawl(args)
+    finally:
+        for claim in claims:
+            release_staging(args.lake, claim)
+
+
+def _crawl(args: argparse.Namespace) -> int:
+    """One Scrapy process: the whole crawl, or one worker of a multi-process crawl."""
     settings = Settings()
     settings.setmodule("linkcrawler.settings", priority="project")
     if args.log_level:

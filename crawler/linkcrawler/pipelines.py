@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 
 from linkcrawler.items import PageItem, RedirectItem, Row, SitemapItem
 from linkcrawler.publish import CrawlOutcome, discard_staging, publish_crawl
+from linkwarehouse.faults import kill_point
 from linkwarehouse.lake import PartitionWriter
 from linkwarehouse.lake.schemas import (
     CRAWL_HREFLANG,
@@ -130,6 +131,7 @@ class LakePipeline:
             stats.inc_value("linkwarehouse/hreflang", len(item.hreflang))
         if item.text is not None:
             self.writers[CRAWL_PAGE_TEXT.name].append(item.text)
+        kill_point("crawl.page")
 
     def _count_nofollow(self, links: list[Row]) -> None:
         """``links/nofollow`` (not followed on this site) and ``links/nofollow_reason/<reason>``."""

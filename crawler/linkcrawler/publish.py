@@ -35,6 +35,7 @@ from linkcrawler.depths import recompute
 from linkcrawler.folding import fold_table, index_folds
 from linkcrawler.frontier import EXAMPLES, UNFETCHED_TRAPS, Discovery, Frontier
 from linkcrawler.traps import volatile_params
+from linkwarehouse.faults import kill_point
 from linkwarehouse.lake import PartitionWriter, partition_dir, write_file_partition
 from linkwarehouse.lake.schemas import (
     CRAWL_LINKS,
@@ -306,6 +307,7 @@ def publish_crawl(
     # crawl is invisible rather than inconsistent.
     runs_dir = partition_dir(lake_root, CRAWL_RUNS, {"site": site})
     (runs_dir / f"{crawl_id}.parquet").unlink(missing_ok=True)
+    kill_point("crawl.publish.start")
     counts: dict[str, int] = {}
     errors = 0
     parts = {table.name: _staged_parts(lake_root, table, partition, staged_runs) for table in CRAWL_TABLES}
@@ -347,6 +349,7 @@ def publish_crawl(
             extra["folded_rows"] = len(folds)  # rows the warehouse reads as their directory's
         writer.publish(extra)
         counts[table.name] = writer.rows
+        kill_point("crawl.publish.partition")
     row = {
         **runs_extra,
         "crawl_id": crawl_id,
@@ -371,6 +374,7 @@ def publish_crawl(
             seen["examples"][0],
         )
     write_file_partition(lake_root, CRAWL_RUNS, {"site": site}, [row])
+    kill_point("crawl.publish.runs")
     # Rewritten tables leave their staged parts behind: the staging folders go as a whole.
     discard_staging(lake_root, [*staged_runs, run_id])
     return row

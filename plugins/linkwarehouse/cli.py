@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from linkwarehouse.config import ConfigError, SitesFile, load_sites
-from linkwarehouse.local_airflow import DagRunFailed
+from linkwarehouse.local_airflow import DagRunFailed, LocalAirflowBusy
 from linkwarehouse.pipeline import run_demo, run_sites
 from linkwarehouse.report import summary
 from linkwarehouse.settings import Settings, load_settings
@@ -83,6 +83,30 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """What every crawl and build does before it starts, on demand: see docs/reliability.md."""
+    from linkwarehouse.lake.sweep import sweep_lake
+    from linkwarehouse.warehouse import sweep_when_idle
+
+    settings = load_settings()
+    report = sweep_lake(settings.lake_root)
+    _say(f"lake {settings.lake_root}: {report.summary()}")
+    for label, paths in (
+        ("restored", report.restored),
+        ("removed", report.removed_staging + report.removed_partitions + report.removed_temp_files),
+    ):
+        for path in paths:
+            _say(f"  {label} {path}")
+    removed = sweep_when_idle(settings)
+    if removed is None:
+        _say(f"warehouse {settings.build_dir}: a build is running; it sweeps when it starts, next time")
+    else:
+        _say(f"warehouse {settings.build_dir}: removed {len(removed)} leftover(s) of earlier builds")
+        for name in removed:
+            _say(f"  removed {name}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="linkwarehouse", description=__doc__.splitlines()[0])
     commands = root.add_subparsers(dest="command", required=True)
@@ -98,6 +122,10 @@ def parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_report)
     build = commands.add_parser("build", help="build and publish the warehouse from the lake (no Airflow)")
     build.set_defaults(func=cmd_build)
+    sweep = commands.add_parser(
+        "sweep", help="remove what killed crawls and builds left (never what a live one uses)"
+    )
+    sweep.set_defaults(func=cmd_sweep)
     return root
 
 
@@ -108,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"config error:\n{exc}", file=sys.stderr)
         return 2
-    except (DagRunFailed, KeyError) as exc:
+    except (DagRunFailed, LocalAirflowBusy, KeyError) as exc:
         print(f"failed: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

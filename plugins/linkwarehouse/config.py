@@ -14,13 +14,23 @@ import ipaddress
 import json
 import os
 import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from linkwarehouse.config_yaml import YamlShapeError, describe_yaml_error, load_yaml
 from linkwarehouse.urls import BUILTIN_STRIP_PARAMS, UrlNormalizer, normalize_url
 
 SLUG = r"^[a-z][a-z0-9_]{0,62}$"
@@ -32,18 +42,33 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys are errors; numbers are finite (``.inf``/``.nan`` refused) and never booleans.
+
+    Every number also has an upper bound where it is declared (docs/reliability.md lists them):
+    ``delay: .inf`` or ``max_pages: 1e18`` would otherwise hang a crawl instead of failing here.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_not_booleans(cls, value: Any, info: ValidationInfo) -> Any:
+        # YAML reads yes/no/on/off as booleans, which pydantic would quietly take as 1 and 0.
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and field.annotation in (int, float):
+            raise ValueError("expected a number, got a boolean")
+        return value
 
 
 class CrawlLimits(_Strict):
     """How one site is crawled."""
 
-    max_pages: Annotated[int, Field(gt=0)] = 100_000
-    max_depth: Annotated[int, Field(ge=0)] = 100
+    max_pages: Annotated[int, Field(gt=0, le=10_000_000)] = 100_000
+    max_depth: Annotated[int, Field(ge=0, le=1_000)] = 100
     concurrency: Annotated[int, Field(gt=0, le=256)] = 8
-    delay: Annotated[float, Field(ge=0)] = 0.0
+    delay: Annotated[float, Field(ge=0, le=60)] = 0.0
     timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
-    max_page_bytes: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
+    max_page_bytes: Annotated[int, Field(gt=0, le=1 << 30)] = 10 * 1024 * 1024
     user_agent: str = "LinkWarehouseBot/0.1 (+https://github.com/linkwarehouse)"
     respect_robots: bool = True
     follow_nofollow: bool = Field(
@@ -65,10 +90,10 @@ class CrawlLimits(_Strict):
         default=False, description="Adapt the delay to the server's latency (Scrapy AutoThrottle)."
     )
     retries: Annotated[int, Field(ge=0, le=10)] = 2
-    retry_backoff: Annotated[float, Field(ge=0)] = Field(
+    retry_backoff: Annotated[float, Field(ge=0, le=600)] = Field(
         default=1.0, description="Seconds before the first retry of a 5xx/429; doubled per retry."
     )
-    retry_after_max: Annotated[float, Field(ge=0)] = Field(
+    retry_after_max: Annotated[float, Field(ge=0, le=3600)] = Field(
         default=60.0,
         description="Longest Retry-After honoured (and longest pause of a host answering 429/503); "
         "a longer one ends the retries.",
@@ -79,14 +104,14 @@ class CrawlLimits(_Strict):
         "crawl.delay stays the floor.",
     )
     max_redirects: Annotated[int, Field(ge=0, le=50)] = 10
-    max_url_length: Annotated[int, Field(ge=64)] = 2048
-    trap_max_segment_repeats: Annotated[int, Field(ge=1)] = Field(
+    max_url_length: Annotated[int, Field(ge=64, le=65_536)] = 2048
+    trap_max_segment_repeats: Annotated[int, Field(ge=1, le=100)] = Field(
         default=2, description="A path segment repeated more often than this marks a spider trap."
     )
-    trap_max_query_params: Annotated[int, Field(ge=1)] = Field(
+    trap_max_query_params: Annotated[int, Field(ge=1, le=100)] = Field(
         default=5, description="More distinct query parameters than this marks a facet combination trap."
     )
-    trap_max_pattern_urls: Annotated[int, Field(ge=1)] = Field(
+    trap_max_pattern_urls: Annotated[int, Field(ge=1, le=10_000_000)] = Field(
         default=1000,
         description="Most URLs one calendar/facet pattern (path + parameter names, dates masked) may add.",
     )
@@ -252,9 +277,27 @@ class GscSource(_GoogleSource):
         return 4 if self.data_state == "final" else 2
 
 
+#: Schedule names Airflow accepts besides cron expressions (airflow.utils.dates.cron_presets).
+SCHEDULE_PRESETS = frozenset(
+    {"@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"}
+)
+
+
 class Schedules(_Strict):
+    """Airflow schedules; checked here with the cron parser Airflow uses, so a typo is a config
+    error naming the site and key instead of a DAG import error naming neither."""
+
     crawl: str | None = "@weekly"
     google: str | None = "@daily"
+
+    @field_validator("crawl", "google")
+    @classmethod
+    def _valid_schedule(cls, value: str | None) -> str | None:
+        from croniter import croniter
+
+        if value is None or value in SCHEDULE_PRESETS or croniter.is_valid(value):
+            return value
+        raise ValueError(f"not a cron expression or one of {', '.join(sorted(SCHEDULE_PRESETS))}: {value!r}")
 
 
 class AlertRoute(_Strict):
@@ -262,7 +305,7 @@ class AlertRoute(_Strict):
 
     webhook_conn_id: str | None = None
     endpoint: str = ""
-    min_new_orphans: Annotated[int, Field(ge=1)] = 1
+    min_new_orphans: Annotated[int, Field(ge=1, le=10_000_000)] = 1
 
 
 LinkPosition = Literal["content", "aside", "header", "nav", "footer"]
@@ -280,7 +323,16 @@ class EquityVariant(_Strict):
 
     eligibility: Literal["all", "screaming_frog"] = "all"
     nofollow: Literal["ignore", "dilute"] = "ignore"
-    position_weights: dict[LinkPosition, Annotated[float, Field(ge=0)]] | None = None
+    position_weights: (
+        dict[LinkPosition, Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]] | None
+    ) = None
+
+    @field_validator("position_weights", mode="before")
+    @classmethod
+    def _weights_are_numbers(cls, value: Any) -> Any:
+        if isinstance(value, dict) and any(isinstance(weight, bool) for weight in value.values()):
+            raise ValueError("weights are numbers, got a boolean")
+        return value
 
     def is_plain(self) -> bool:
         return self.eligibility == "all" and self.nofollow == "ignore" and not self.position_weights
@@ -363,9 +415,20 @@ class SitesFile(_Strict):
         raise KeyError(f"no site named {name!r} (have: {', '.join(s.name for s in self.sites)})")
 
 
-def expand_env(value: Any, environ: dict[str, str] | None = None) -> Any:
+class UnsetVariableError(ConfigError):
+    """A ``${VAR}`` without default names an unset variable; ``loc`` is the key path of the value."""
+
+    def __init__(self, name: str, loc: tuple[str | int, ...]) -> None:
+        super().__init__(f"environment variable {name} is not set and has no default")
+        self.loc = loc
+
+
+def expand_env(value: Any, environ: Mapping[str, str] | None = None) -> Any:
     """Expand ``${VAR}`` / ``${VAR:-default}`` in every string of a parsed YAML tree."""
-    env = os.environ if environ is None else environ
+    return _expand(value, os.environ if environ is None else environ, ())
+
+
+def _expand(value: Any, env: Mapping[str, str], loc: tuple[str | int, ...]) -> Any:
     if isinstance(value, str):
 
         def sub(match: re.Match[str]) -> str:
@@ -374,32 +437,44 @@ def expand_env(value: Any, environ: dict[str, str] | None = None) -> Any:
                 return env[name]
             if default is not None:
                 return default
-            raise ConfigError(f"environment variable {name} is not set and has no default")
+            raise UnsetVariableError(name, loc)
 
         return _ENV_REF.sub(sub, value)
     if isinstance(value, list):
-        return [expand_env(item, env) for item in value]
+        return [_expand(item, env, (*loc, index)) for index, item in enumerate(value)]
     if isinstance(value, dict):
-        return {key: expand_env(item, env) for key, item in value.items()}
+        return {key: _expand(item, env, (*loc, key)) for key, item in value.items()}
     return value
 
 
+def _where(source: Path, loc: Sequence[Any], site_name: Callable[[int], object]) -> str:
+    """``<file>: site '<name>': <key.path>`` (``site '#2'`` when the site has no usable name)."""
+    parts = list(loc)
+    where = ""
+    if len(parts) >= 2 and parts[0] == "sites" and isinstance(parts[1], int):
+        name = site_name(parts[1])
+        where = f"site '{name if name is not None else f'#{parts[1] + 1}'}': "
+        parts = parts[2:]
+    key = ".".join(str(part) for part in parts)
+    if not where:
+        return f"{source}: {key}" if key else str(source)
+    return f"{source}: {where}{key or '(site)'}"
+
+
+def _site_name_in(data: Any) -> Callable[[int], object]:
+    def name(index: int) -> object:
+        try:
+            return data["sites"][index].get("name")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return None
+
+    return name
+
+
 def _describe(path: Path, data: Any, error: ValidationError) -> str:
-    lines = []
-    for item in error.errors():
-        loc = list(item["loc"])
-        where = ""
-        if len(loc) >= 2 and loc[0] == "sites" and isinstance(loc[1], int):
-            index = loc[1]
-            try:
-                name = data["sites"][index].get("name", f"#{index + 1}")
-            except (KeyError, IndexError, TypeError, AttributeError):
-                name = f"#{index + 1}"
-            where = f"site '{name}': "
-            loc = loc[2:]
-        key = ".".join(str(part) for part in loc) or "(site)"
-        lines.append(f"{path}: {where}{key}: {item['msg']}")
-    return "\n".join(lines)
+    return "\n".join(
+        f"{_where(path, item['loc'], _site_name_in(data))}: {item['msg']}" for item in error.errors()
+    )
 
 
 def parse_sites(data: Any, source: Path) -> SitesFile:
@@ -407,24 +482,49 @@ def parse_sites(data: Any, source: Path) -> SitesFile:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping with a 'sites' list at the top level")
     try:
-        data = expand_env(data)
-    except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+        expanded = expand_env(data)
+    except UnsetVariableError as exc:
+        raise ConfigError(f"{_where(source, exc.loc, _site_name_in(data))}: {exc}") from None
     try:
-        return SitesFile.model_validate(data)
+        return SitesFile.model_validate(expanded)
     except ValidationError as exc:
-        raise ConfigError(_describe(source, data, exc)) from None
+        raise ConfigError(_describe(source, expanded, exc)) from None
+
+
+#: Largest sites file read; a thousand sites fit in a tenth of it.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def _read_text(source: Path) -> str:
+    try:
+        with source.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: sites file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read the sites file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(f"{source}: larger than {MAX_FILE_BYTES >> 20} MiB; not a sites file")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: not UTF-8 text (byte {exc.start})") from None
 
 
 def load_sites(path: str | os.PathLike[str]) -> SitesFile:
-    """Load and validate a sites file; raise :class:`ConfigError` naming file, site and key."""
+    """Load and validate a sites file; raise :class:`ConfigError` naming file, site and key.
+
+    YAML is read by :func:`~linkwarehouse.config_yaml.load_yaml`: duplicate keys, recursive
+    aliases and aliases expanding past a size bound are refused before any value is built.
+    """
     source = Path(path)
+    text = _read_text(source)
     try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{source}: sites file not found") from None
-    try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{source}: not valid YAML: {describe_yaml_error(exc)}") from None
+    except YamlShapeError as exc:
+        refused = exc
+        where = _where(source, refused.loc, lambda index: refused.scalar_at(("sites", index, "name")))
+        raise ConfigError(f"{where}: {refused.message}") from None
     return parse_sites(data, source)

@@ -1,8 +1,13 @@
-"""Defaults shared by every DAG of the project (owner, retries, start date).
+"""Defaults shared by every DAG of the project (owner, retries, start date, time budgets).
 
 ``LINKWAREHOUSE_TASK_RETRIES`` overrides the retry count: local ``airflow dags test`` runs
 (``make demo``, ``make run``) set it to 0 so a broken run fails at once with its error instead
 of sleeping through retry delays; schedulers keep the default of 2.
+
+Every task has an ``execution_timeout`` and every DAG a ``dagrun_timeout``
+(:data:`BUDGETS`): a run whose worker was killed, or whose task hangs, is failed by the
+scheduler once its budget is spent, instead of staying "running" and, with
+``max_active_runs=1``, holding back the DAG's next runs.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -28,13 +34,34 @@ RETRIES_ENV = "LINKWAREHOUSE_TASK_RETRIES"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
-def default_args(retry_delay: timedelta) -> dict[str, Any]:
-    return {
+@dataclass(frozen=True)
+class Budget:
+    """How long one task may run, and one whole DAG run (its tasks, retries and waits)."""
+
+    task: timedelta
+    run: timedelta
+
+
+#: Per DAG family. A crawl that hits 12 h would hit it again on a retry, so its run gets one
+#: hour on top; a day's Google pull must end before the next day's starts.
+BUDGETS = {
+    "crawl": Budget(task=timedelta(hours=12), run=timedelta(hours=13)),
+    "google": Budget(task=timedelta(hours=2), run=timedelta(hours=12)),
+    "warehouse_build": Budget(task=timedelta(hours=4), run=timedelta(hours=5)),
+    "link_alerts": Budget(task=timedelta(minutes=30), run=timedelta(hours=1)),
+}
+
+
+def default_args(retry_delay: timedelta, budget: Budget | None = None) -> dict[str, Any]:
+    args: dict[str, Any] = {
         "owner": OWNER,
         "retries": int(os.environ.get(RETRIES_ENV, "2")),
         "retry_delay": retry_delay,
         "retry_exponential_backoff": True,
     }
+    if budget is not None:
+        args["execution_timeout"] = budget.task
+    return args
 
 
 @contextmanager

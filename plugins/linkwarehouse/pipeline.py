@@ -96,6 +96,7 @@ def run_demo(settings: Settings, *, airflow_home: Path | None = None, echo: Echo
         server = DemoSiteServer(site_dirs[1])
         server.start()
         google = None
+        airflow = None
         try:
             base_url = server.base_url
             google = start_demo_google(base_url, settings.state_dir)
@@ -123,6 +124,8 @@ def run_demo(settings: Settings, *, airflow_home: Path | None = None, echo: Echo
             server.stop()
             if google is not None:
                 google.stop()
+            if airflow is not None:
+                airflow.close()
         alerts = list(receiver.received)
     timings["total"] = time.monotonic() - started
     return DemoResult(base_url=base_url, site_dirs=site_dirs, alerts=alerts, timings=timings)
@@ -132,5 +135,8 @@ def run_sites(settings: Settings, sites: SitesFile, *, echo: Echo = print) -> di
     """``make run``: crawl every site of a config, build, alert. No servers are started."""
     with terminate_on_sigterm():
         airflow = LocalAirflow(settings, echo=echo)
-        airflow.migrate()
-        return run_dags(airflow, pipeline_dag_ids(sites), "run", echo)
+        try:
+            airflow.migrate()
+            return run_dags(airflow, pipeline_dag_ids(sites), "run", echo)
+        finally:
+            airflow.close()

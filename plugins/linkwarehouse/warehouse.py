@@ -16,8 +16,14 @@ dbt unit tests (model logic on fixtures) are not part of a warehouse build; CI r
 (tests/warehouse/test_dbt_unit_tests.py).
 
 A failed build or failed check leaves the published files untouched; the failed build's
-database file is deleted (pass ``keep_failed_build=True`` to keep it) while its dbt logs and
-``run_results.json`` stay in ``warehouse/build/<run_id>/`` for debugging.
+database file is deleted (pass ``keep_failed_build=True`` to keep it until the next build) while
+its dbt logs and ``run_results.json`` stay in ``warehouse/build/<run_id>/`` for debugging.
+
+A killed build cleans up nothing, so every build first sweeps ``warehouse/build/`` and the
+exports' temp files (:func:`sweep_build_dir`). It does so holding the build lock, which the
+build and its dbt child hold for their whole life (the lock's file descriptor is passed to dbt,
+and dbt is killed with its parent: :mod:`linkwarehouse.bound_child`), so no live build's file
+is ever touched; the logs of the last few failed or killed builds are kept.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from pathlib import Path
 import duckdb
 
 from linkwarehouse.config import ConfigError, load_sites
+from linkwarehouse.faults import kill_point
 from linkwarehouse.lake import ensure_placeholders, published_manifests
 from linkwarehouse.settings import Settings, load_settings
 from linkwarehouse.warehouse_checks import sanity_problems
@@ -61,6 +68,9 @@ logger = logging.getLogger(__name__)
 MART_SCHEMA = "main"
 PROJECT_SCHEMAS = (MART_SCHEMA, "staging", "intermediate")
 LOCK_FILE = ".build.lock"
+#: Log folders of earlier (failed or killed) builds kept in warehouse/build/ for debugging.
+KEEP_BUILD_LOGS = 5
+_DBT_NODE_DONE = re.compile(r"\b\d+ of \d+ (OK|PASS|WARN|ERROR|FAIL|SKIP)\b")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 _TAIL_LINES = 30
 
@@ -107,11 +117,21 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
-@contextmanager
-def build_lock(path: Path, timeout: float | None) -> Iterator[float]:
-    """Hold an exclusive ``flock`` on ``path``; yields the seconds spent waiting.
+@dataclass(frozen=True)
+class HeldLock:
+    """The build lock while held: how long it took, and the descriptor child processes inherit
+    so the lock stays held as long as any of them runs."""
 
-    The kernel drops the lock when the holder dies, so a killed build never wedges the next.
+    waited_s: float
+    fd: int
+
+
+@contextmanager
+def build_lock(path: Path, timeout: float | None) -> Iterator[HeldLock]:
+    """Hold an exclusive ``flock`` on ``path``.
+
+    The kernel drops the lock when the holder (and every child it passed the descriptor to)
+    has died, so a killed build never wedges the next.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -127,7 +147,7 @@ def build_lock(path: Path, timeout: float | None) -> Iterator[float]:
                     ) from None
                 time.sleep(0.2)
         try:
-            yield time.monotonic() - started
+            yield HeldLock(time.monotonic() - started, handle.fileno())
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -185,11 +205,18 @@ def run_dbt_build(
     run_dir: Path,
     variables: dict[str, object] | None = None,
     full_refresh: bool = False,
+    hold_fds: tuple[int, ...] = (),
 ) -> None:
-    """Run ``dbt build`` (models and data tests) into ``database``, streaming its output to the logger."""
+    """Run ``dbt build`` (models and data tests) into ``database``, streaming its output to the logger.
+
+    ``hold_fds`` (the build lock) are inherited by dbt, which dies with this process.
+    """
     target_path, log_path = run_dir / "target", run_dir / "logs"
     project_dir = settings.dbt_project_dir.resolve()
     command = [
+        sys.executable,
+        "-m",
+        "linkwarehouse.bound_child",
         dbt_executable(),
         "build",
         "--project-dir",
@@ -213,6 +240,7 @@ def run_dbt_build(
         **os.environ,
         "LINKWAREHOUSE_DUCKDB_PATH": str(database),
         "LINKWAREHOUSE_LAKE": str(settings.lake_root.resolve()),
+        "LINKWAREHOUSE_PARENT_PID": str(os.getpid()),
         "PYTHONUNBUFFERED": "1",
     }
     logger.info("dbt build -> %s (logs %s)", database, log_path)
@@ -225,12 +253,15 @@ def run_dbt_build(
         stderr=subprocess.STDOUT,
         text=True,
         bufsize=1,
+        pass_fds=hold_fds,
     ) as process:
         assert process.stdout is not None
         for raw in process.stdout:
             line = raw.rstrip()
             tail.append(line)
             logger.info("dbt | %s", line)
+            if _DBT_NODE_DONE.search(line):
+                kill_point("warehouse.dbt", children=[process.pid])
         returncode = process.wait()
     if returncode != 0:
         failed = _failed_nodes(target_path / "run_results.json")
@@ -304,6 +335,56 @@ def prune_exports(exports_dir: Path, marts: Collection[str]) -> list[str]:
 def _remove_database(path: Path) -> None:
     for leftover in (path, path.with_name(path.name + ".wal")):
         leftover.unlink(missing_ok=True)
+    shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)  # DuckDB's spill folder
+
+
+def sweep_build_dir(
+    settings: Settings, current_run: str | None, keep_logs: int = KEEP_BUILD_LOGS
+) -> list[str]:
+    """Remove what earlier builds left: database files, spill folders, export temp files, and
+    all but the ``keep_logs`` newest log folders. Returns the removed names.
+
+    Only call while holding the build lock: then no other build (nor its dbt) is alive, so
+    everything here that is not ``current_run``'s is a leftover.
+    """
+    own = (
+        {current_run, *(f"{current_run}.duckdb{suffix}" for suffix in ("", ".wal", ".tmp"))}
+        if current_run
+        else set()
+    )
+    removed: list[str] = []
+    logs: list[Path] = []
+    entries = sorted(settings.build_dir.iterdir()) if settings.build_dir.is_dir() else []
+    for path in entries:
+        if path.name in own:
+            continue
+        if path.is_dir() and not path.name.endswith(".duckdb.tmp"):
+            logs.append(path)
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path.name)
+    for folder in sorted(logs, key=lambda p: p.stat().st_mtime, reverse=True)[keep_logs:]:
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name + "/")
+    if settings.exports_dir.is_dir():
+        for temp in sorted(settings.exports_dir.glob(".*.parquet.tmp")):
+            temp.unlink(missing_ok=True)
+            removed.append(f"exports/{temp.name}")
+    if removed:
+        logger.info("removed leftovers of earlier builds from %s: %s", settings.build_dir, ", ".join(removed))
+    return removed
+
+
+def sweep_when_idle(settings: Settings) -> list[str] | None:
+    """:func:`sweep_build_dir` if no build is running (the lock is free), else None."""
+    try:
+        with build_lock(settings.warehouse_dir / LOCK_FILE, timeout=0):
+            return sweep_build_dir(settings, None)
+    except WarehouseLockTimeout:
+        return None
 
 
 def seed_from_published(published: Path, database: Path) -> bool:
@@ -382,8 +463,9 @@ def build_warehouse(
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     database = settings.build_dir / f"{run_id}.duckdb"
     run_dir = settings.build_dir / run_id
-    with build_lock(settings.warehouse_dir / LOCK_FILE, lock_timeout) as waited:
-        timings["lock_wait_s"] = waited
+    with build_lock(settings.warehouse_dir / LOCK_FILE, lock_timeout) as lock:
+        timings["lock_wait_s"] = lock.waited_s
+        sweep_build_dir(settings, run_id)
         ensure_placeholders(settings.lake_root)
         _remove_database(database)  # leftovers of a kept failed build with the same run id
         temps: dict[str, Path] = {}
@@ -393,9 +475,12 @@ def build_warehouse(
             seeded = not full_refresh and seed_from_published(settings.marts_path, database)
             timings["seed_s"] = time.monotonic() - phase
             logger.info("build %s starts from %s", run_id, settings.marts_path if seeded else "an empty file")
+            kill_point("warehouse.seeded")
 
             phase = time.monotonic()
-            run_dbt_build(settings, database, run_dir, variables, full_refresh=full_refresh)
+            run_dbt_build(
+                settings, database, run_dir, variables, full_refresh=full_refresh, hold_fds=(lock.fd,)
+            )
             timings["dbt_build_s"] = time.monotonic() - phase
             timings.update(_graph_timings(run_dir / "target" / "run_results.json"))
 
@@ -406,18 +491,23 @@ def build_warehouse(
                 if problems:
                     raise WarehouseCheckError(f"{database}: sanity checks failed:\n" + "\n".join(problems))
                 timings["checks_s"] = time.monotonic() - phase
+                kill_point("warehouse.checked")
                 phase = time.monotonic()
                 temps, row_counts = export_marts(con, settings.exports_dir, run_id)
                 con.execute("checkpoint")
             timings["export_s"] = time.monotonic() - phase
+            kill_point("warehouse.publish.start")
 
             phase = time.monotonic()
             exports = {mart: settings.exports_dir / f"{mart}.parquet" for mart in temps}
             for mart, temp in temps.items():
                 temp.replace(exports[mart])
+                kill_point("warehouse.publish.export")
             database.replace(settings.marts_path)
+            kill_point("warehouse.publish.marts")
             prune_exports(settings.exports_dir, exports)
             timings["publish_s"] = time.monotonic() - phase
+            kill_point("warehouse.publish.done")
         except BaseException:
             for temp in temps.values():
                 temp.unlink(missing_ok=True)
@@ -425,8 +515,8 @@ def build_warehouse(
                 _remove_database(database)
             logger.error("warehouse build %s failed; published files unchanged, logs in %s", run_id, run_dir)
             raise
-    _remove_database(database)
-    shutil.rmtree(run_dir, ignore_errors=True)
+        _remove_database(database)
+        shutil.rmtree(run_dir, ignore_errors=True)
     timings["total_s"] = time.monotonic() - started
     logger.info("published %s (%s) in %.1f s", settings.marts_path, row_counts, timings["total_s"])
     return BuildResult(run_id, settings.marts_path, exports, row_counts, timings)

@@ -385,7 +385,8 @@ def test_two_processes_exchange_long_batches_of_urls(serve, tmp_path: Path) -> N
         content_type="application/xml",
     )
     lake = tmp_path / "lake"
-    config = config_for(tmp_path, site.base, "      concurrency: 8\n      workers: 2")
+    config = config_for(tmp_path, site.base, "      workers: 2")
+    config.write_text(config.read_text().replace("concurrency: 1", "concurrency: 8"))  # one key, once
     result = run_crawl(config, "testsite", "long", lake, timeout=90)
     assert result.returncode == 0, result.stderr[-3000:]
     vias = Counter(p["found_via"] for p in lake_rows(lake, "crawl/pages", "url"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import Asset, AssetAny
 
 from linkwarehouse.assets import WAREHOUSE, crawl_asset, ga4_asset, gsc_asset
+from linkwarehouse.lake.sweep import STALE_AFTER
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
@@ -51,6 +53,16 @@ def test_crawl_emits_its_asset(bag: DagBag) -> None:
     assert bag.dags["warehouse_build"].get_task("build").outlets == [WAREHOUSE]
 
 
+# dag id: (execution_timeout of every task, dagrun_timeout), as docs/reliability.md states them
+TIMEOUTS = {
+    "crawl_demo": (timedelta(hours=12), timedelta(hours=13)),
+    "ga4_demo": (timedelta(hours=2), timedelta(hours=12)),
+    "gsc_demo": (timedelta(hours=2), timedelta(hours=12)),
+    "warehouse_build": (timedelta(hours=4), timedelta(hours=5)),
+    "link_alerts": (timedelta(minutes=30), timedelta(hours=1)),
+}
+
+
 @pytest.mark.parametrize("dag_id", ["crawl_demo", "ga4_demo", "gsc_demo", "warehouse_build", "link_alerts"])
 def test_defaults(bag: DagBag, dag_id: str) -> None:
     dag = bag.dags[dag_id]
@@ -58,9 +70,19 @@ def test_defaults(bag: DagBag, dag_id: str) -> None:
     assert dag.max_active_runs == 1
     assert "linkwarehouse" in dag.tags
     assert dag.doc_md
+    task_budget, run_budget = TIMEOUTS[dag_id]
+    assert dag.dagrun_timeout == run_budget
     for task in dag.tasks:
         assert task.retries >= 2
         assert task.owner == "linkwarehouse"
+        assert task.execution_timeout == task_budget
+
+
+def test_the_lake_sweep_outwaits_every_task() -> None:
+    """Claims the sweep cannot check (another machine) expire after STALE_AFTER: it must be
+    longer than any task may run, or a live crawl elsewhere could lose its staging."""
+    longest = max(task for task, _ in TIMEOUTS.values())
+    assert 2 * longest <= STALE_AFTER
 
 
 def test_one_crawl_dag_per_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

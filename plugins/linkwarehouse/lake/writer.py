@@ -6,6 +6,12 @@ Rows are buffered column-wise and flushed as zstd Parquet parts into
 replacing only that partition. A killed writer leaves its staging folder behind and never a
 half-written partition; re-running rewrites its own partition, never duplicates, never
 touches others.
+
+Each staging folder names its owner process in ``_staging/<run_id>/_OWNER`` (see
+:mod:`linkwarehouse.liveness`), and a replaced partition waits in
+``_staging/<run_id>/_old/<its lake path>`` until the new one is in place, so the sweep
+(:mod:`.sweep`) can tell a killed writer's leftovers from live work and put back a partition
+whose writer died between the two renames.
 """
 
 from __future__ import annotations
@@ -23,11 +29,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from linkwarehouse.faults import kill_point
 from linkwarehouse.lake.schemas import SCHEMA_VERSION, TABLES, LakeTable
+from linkwarehouse.liveness import Owner, is_alive
 
 MANIFEST = "_SUCCESS"
 STAGING = "_staging"
 PLACEHOLDER = "_empty"
+OWNER = "_OWNER"
+TRASH = "_old"
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 
 
@@ -53,6 +63,42 @@ def staging_root(lake_root: str | os.PathLike[str], run_id: str) -> Path:
     if not _SAFE_VALUE.match(run_id):
         raise LakeError(f"unsafe staging run id {run_id!r} (letters, digits, '_', '.', '-')")
     return Path(lake_root) / STAGING / run_id
+
+
+def staging_owner(lake_root: str | os.PathLike[str], run_id: str) -> Owner | None:
+    """The process recorded as writing ``_staging/<run_id>``; None when no claim is readable."""
+    try:
+        return Owner.from_json((staging_root(lake_root, run_id) / OWNER).read_text())
+    except OSError:
+        return None
+
+
+def claim_staging(lake_root: str | os.PathLike[str], run_id: str) -> bool:
+    """Record this process as the owner of ``_staging/<run_id>``; True when this call wrote it.
+
+    A claim of this process, or of another process known to be alive (a crawl coordinator
+    claims its workers' folders before starting them), is kept. Any other claim belongs to a
+    dead or unknowable process (a killed attempt of the same run) and is taken over.
+    """
+    run_dir = staging_root(lake_root, run_id)
+    me = Owner.current()
+    current = staging_owner(lake_root, run_id)
+    if current is not None and (current.same_process(me) or is_alive(current)):
+        return False
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tmp = run_dir / f".{OWNER}.{uuid.uuid4().hex}.tmp"
+    tmp.write_text(me.to_json())
+    tmp.replace(run_dir / OWNER)
+    return True
+
+
+def release_staging(lake_root: str | os.PathLike[str], run_id: str) -> None:
+    """Drop this process's claim and the staging folder if nothing else is left in it."""
+    owner = staging_owner(lake_root, run_id)
+    run_dir = staging_root(lake_root, run_id)
+    if owner is not None and owner.same_process(Owner.current()):
+        (run_dir / OWNER).unlink(missing_ok=True)
+    _remove_empty_dirs(run_dir, stop=run_dir.parent)
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
@@ -82,8 +128,9 @@ class PartitionWriter:
         self.partition = {key: str(value) for key, value in partition.items()}
         self.run_id = run_id or uuid.uuid4().hex
         self.final_dir = partition_dir(self.lake_root, self.table, self.partition)
-        relative = self.final_dir.relative_to(self.lake_root)
-        self.staging_dir = staging_root(self.lake_root, self.run_id) / relative
+        self.relative = self.final_dir.relative_to(self.lake_root)
+        self.staging_dir = staging_root(self.lake_root, self.run_id) / self.relative
+        self._claimed = claim_staging(self.lake_root, self.run_id)
         if self.staging_dir.exists():
             shutil.rmtree(self.staging_dir)
         self.staging_dir.mkdir(parents=True)
@@ -149,6 +196,7 @@ class PartitionWriter:
         _write_parquet(pa.table(columns, schema=self.table.schema), self.staging_dir / name)
         self._files.append(name)
         self.rows += arrow.num_rows
+        kill_point("lake.part")
 
     def adopt(self, part: Path) -> None:
         """Move an already written Parquet part of this table (e.g. another process's) into the partition."""
@@ -177,14 +225,21 @@ class PartitionWriter:
         }
         (self.staging_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         run_dir = staging_root(self.lake_root, self.run_id)
-        _replace_dir(self.staging_dir, self.final_dir, run_dir / "_old")
-        _remove_empty_dirs(self.staging_dir.parent, stop=run_dir.parent)
+        _replace_dir(self.staging_dir, self.final_dir, run_dir / TRASH / self.relative, stop=run_dir)
+        _remove_empty_dirs(self.staging_dir.parent, stop=run_dir)
         self.published = True
+        self._release()
         return manifest
 
     def abort(self) -> None:
         shutil.rmtree(self.staging_dir, ignore_errors=True)
-        _remove_empty_dirs(self.staging_dir.parent, stop=self.lake_root / STAGING)
+        _remove_empty_dirs(self.staging_dir.parent, stop=staging_root(self.lake_root, self.run_id))
+        self._release()
+
+    def _release(self) -> None:
+        if self._claimed:
+            self._claimed = False
+            release_staging(self.lake_root, self.run_id)
 
     def __enter__(self) -> PartitionWriter:
         return self
@@ -204,23 +259,30 @@ def _remove_empty_dirs(folder: Path, stop: Path) -> None:
         folder = folder.parent
 
 
-def _replace_dir(new: Path, final: Path, trash_root: Path) -> None:
-    """Move ``new`` to ``final``; an existing ``final`` is moved aside first, then deleted."""
+def _replace_dir(new: Path, final: Path, trash: Path, stop: Path) -> None:
+    """Move ``new`` to ``final``; an existing ``final`` is moved to ``trash`` first, then deleted.
+
+    A writer killed between the two renames leaves the old partition in ``trash`` (a path that
+    mirrors ``final``), from where the sweep puts it back.
+    """
     final.parent.mkdir(parents=True, exist_ok=True)
-    old = None
+    moved = False
     if final.exists():
-        old = trash_root / uuid.uuid4().hex
-        old.parent.mkdir(parents=True, exist_ok=True)
-        final.rename(old)
+        if trash.exists():  # an earlier attempt's leftover: ``final`` exists, so it is stale
+            shutil.rmtree(trash)
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        final.rename(trash)
+        moved = True
+        kill_point("lake.swap")
     try:
         new.rename(final)
     except OSError:
-        if old is not None:
-            old.rename(final)
+        if moved:
+            trash.rename(final)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-        _remove_empty_dirs(trash_root, stop=trash_root.parent)
+    if moved:
+        shutil.rmtree(trash, ignore_errors=True)
+        _remove_empty_dirs(trash.parent, stop=stop)
 
 
 def write_file_partition(
