@@ -115,7 +115,7 @@ class CrawlLimits(_Strict):
         default=1000,
         description="Most URLs one calendar/facet pattern (path + parameter names, dates masked) may add.",
     )
-    trap_volatile_param_pages: Annotated[int, Field(ge=2)] = Field(
+    trap_volatile_param_pages: Annotated[int, Field(ge=2, le=1_000_000)] = Field(
         default=3,
         description="A query key whose value is different on each of at least this many pages (one value "
         "per page, shared by its links) is reported in crawl/runs.volatile_params.",

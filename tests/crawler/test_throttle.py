@@ -229,7 +229,7 @@ CONFIG = """sites:
     crawl:
       concurrency: {concurrency}
       retry_backoff: 0.5
-      retry_after_max: 5
+      retry_after_max: {retry_after_max}
       fetch_known_urls: false
       workers: {workers}
       allow_private_networks: ["127.0.0.1/32"]
@@ -241,9 +241,19 @@ PAGES = {f"/{name}": html(f"<p>{name}</p>") for name in "abcdef"}
 SERVER_DATE = "Mon, 01 Jun 2026 00:00:00 GMT"
 
 
-def crawl(serve, tmp_path: Path, routes: dict, workers: int = 1, concurrency: int = 1, extra: str = ""):
+def crawl(
+    serve,
+    tmp_path: Path,
+    routes: dict,
+    workers: int = 1,
+    concurrency: int = 1,
+    extra: str = "",
+    retry_after_max: float = 5,
+):
     site = serve(routes)
-    config = CONFIG.format(base=site.base, workers=workers, concurrency=concurrency, extra=extra)
+    config = CONFIG.format(
+        base=site.base, workers=workers, concurrency=concurrency, extra=extra, retry_after_max=retry_after_max
+    )
     lake = tmp_path / "lake"
     result = run_crawl(write_config(tmp_path / "sites.yaml", config), "paced", "p1", lake, timeout=120)
     assert result.returncode == 0, result.stderr[-4000:]
@@ -309,7 +319,7 @@ def test_a_throttled_answer_pauses_the_whole_host(
 @pytest.mark.integration
 def test_retry_after_beyond_the_cap_pauses_for_the_cap_and_is_recorded(serve, tmp_path: Path) -> None:
     routes = {**PAGES, "/": HOME, "/a": Route("later", status=429, headers=(("Retry-After", "3600"),))}
-    site, lake, stats = crawl(serve, tmp_path, routes, extra="      retry_after_max: 1\n")
+    site, lake, stats = crawl(serve, tmp_path, routes, retry_after_max=1)
     assert throttle_stats(stats) == {
         "linkwarehouse/throttle/responses/429": 1,
         "linkwarehouse/throttle/retry_after_capped": 1,

@@ -65,7 +65,7 @@ GSC = "gsc: {site_url: 'sc-domain:x.example', "
         (GSC + "min_age_days: 0}", "gsc.min_age_days: Input should be greater than or equal to 1"),
         (
             GSC + "max_sleep_seconds: .inf}",
-            "gsc.max_sleep_seconds: Input should be less than or equal to 900",
+            "gsc.max_sleep_seconds: Input should be a finite number",
         ),
         (
             "ga4: {property_id: '1', max_sleep_seconds: -1}",
